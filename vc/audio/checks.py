@@ -47,6 +47,8 @@ def to_mono(wave: np.ndarray, name: str = "<array>") -> np.ndarray:
     """
     if wave.ndim == 1:
         return wave
+    if wave.ndim == 2 and wave.size == 0:
+        return np.zeros(0, dtype=wave.dtype)
     if wave.ndim != 2:
         raise AudioError(name, f"expected a 1-D or 2-D wave, got shape {wave.shape}")
     channel_axis = 1 if wave.shape[1] <= wave.shape[0] else 0
