@@ -7,6 +7,7 @@ from setuptools import find_packages, setup
 
 CONSOLE_SCRIPTS = [
     "vc-prepare-data=vc.cli.prepare_data:main",
+    "vc-split-data=vc.cli.split_data:main",
     "vc-extract=vc.cli.extract:main",
     "vc-stats=vc.cli.stats:main",
     "vc-resynth=vc.cli.resynth:main",
