@@ -1,0 +1,93 @@
+"""Checkpoint files: atomic writes, safe loading, rotation.
+
+A checkpoint is a dict of tensors and plain Python values, so it loads with
+``torch.load(weights_only=True)``: opening a model file can never run code. Files are written to
+a temp name and renamed, so a crash mid-save leaves the previous checkpoint intact, and
+``checkpoints/latest`` (a text file naming the newest checkpoint) is only updated afterwards.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import pickle
+import re
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from vc.fileio import atomic_path, atomic_write_text
+
+log = logging.getLogger(__name__)
+
+_STEP_RE = re.compile(r"^step_(\d+)\.pt$")
+LATEST = "latest"
+
+
+class CheckpointError(RuntimeError):
+    """A checkpoint is missing, truncated, corrupt or not loadable safely."""
+
+
+def save_checkpoint(path: str | os.PathLike, state: dict[str, Any]) -> None:
+    """Write ``state`` atomically with ``torch.save``."""
+    with atomic_path(path) as tmp:
+        torch.save(state, tmp)
+
+
+def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = "cpu") -> dict[str, Any]:
+    """Load a checkpoint with ``weights_only=True``; any failure becomes a ``CheckpointError``."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"{path}: checkpoint file not found")
+    try:
+        state = torch.load(path, map_location=map_location, weights_only=True)
+    except (RuntimeError, pickle.UnpicklingError, EOFError, zipfile.BadZipFile, ValueError, OSError) as e:
+        raise CheckpointError(
+            f"{path}: cannot load checkpoint ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else 'no detail'}); "
+            "the file is truncated, corrupt or holds objects that are not allowed under weights_only=True"
+        ) from e
+    if not isinstance(state, dict):
+        raise CheckpointError(f"{path}: checkpoint must hold a dict, found {type(state).__name__}")
+    return state
+
+
+class CheckpointManager:
+    """``<dir>/step_<NNNNNNNN>.pt`` files plus ``<dir>/latest``, keeping the newest ``keep``."""
+
+    def __init__(self, directory: str | os.PathLike, keep: int = 3):
+        if keep < 1:
+            raise ValueError(f"keep must be >= 1, got {keep}")
+        self.dir = Path(directory)
+        self.keep = keep
+
+    def path_for(self, step: int) -> Path:
+        return self.dir / f"step_{step:08d}.pt"
+
+    def steps(self) -> list[int]:
+        """Steps of the checkpoint files present, ascending."""
+        if not self.dir.is_dir():
+            return []
+        found = (_STEP_RE.match(p.name) for p in self.dir.iterdir())
+        return sorted(int(m.group(1)) for m in found if m)
+
+    def latest(self) -> Path | None:
+        """The newest checkpoint: the one ``latest`` names, else the highest step on disk."""
+        marker = self.dir / LATEST
+        if marker.is_file():
+            name = marker.read_text(encoding="utf-8").strip()
+            path = self.dir / name
+            if path.is_file():
+                return path
+            log.warning("%s names %s, which does not exist; using the highest step on disk", marker, name)
+        steps = self.steps()
+        return self.path_for(steps[-1]) if steps else None
+
+    def save(self, step: int, state: dict[str, Any]) -> Path:
+        """Write the checkpoint for ``step``, point ``latest`` at it, delete the oldest extras."""
+        path = self.path_for(step)
+        save_checkpoint(path, state)
+        atomic_write_text(self.dir / LATEST, path.name + "\n")
+        for old in self.steps()[:-self.keep]:
+            self.path_for(old).unlink(missing_ok=True)
+        return path

@@ -1,0 +1,146 @@
+"""Where training runs: device choice, mixed precision, distributed set-up, RNG state.
+
+``torchrun`` sets ``WORLD_SIZE``/``RANK``/``LOCAL_RANK``; when ``WORLD_SIZE > 1`` the process
+group is initialised here (NCCL on CUDA, Gloo on CPU) so the same command line trains on one
+process or many without code changes.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import random
+from contextlib import nullcontext
+from dataclasses import dataclass
+from typing import Any, ContextManager
+
+import numpy as np
+import torch
+import torch.distributed as dist
+
+log = logging.getLogger(__name__)
+
+AMP_MODES = ("auto", "bf16", "fp16", "off")
+
+
+@dataclass(frozen=True)
+class DistInfo:
+    """This process's place in a (possibly single-process) job."""
+
+    rank: int = 0
+    local_rank: int = 0
+    world_size: int = 1
+
+    @property
+    def is_main(self) -> bool:
+        """Only the main process writes files and shows progress."""
+        return self.rank == 0
+
+    @property
+    def distributed(self) -> bool:
+        return self.world_size > 1
+
+
+def init_distributed(device_kind: str) -> DistInfo:
+    """Join the ``torchrun`` process group if there is one; otherwise a single-process DistInfo."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world <= 1:
+        return DistInfo()
+    info = DistInfo(int(os.environ["RANK"]), int(os.environ.get("LOCAL_RANK", "0")), world)
+    if not dist.is_initialized():
+        dist.init_process_group(backend="nccl" if device_kind == "cuda" else "gloo")
+    return info
+
+
+def cpu_cores() -> int:
+    """Cores this process may use (respects taskset/cgroup affinity, unlike ``os.cpu_count``)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def resolve_device(spec: str, info: DistInfo) -> torch.device:
+    """``auto`` -> the local CUDA device when there is one, else the CPU with all its cores."""
+    if spec not in ("auto", "cpu", "cuda") and not spec.startswith("cuda:"):
+        raise ValueError(f"device must be auto, cpu or cuda[:N], got {spec!r}")
+    if spec == "auto":
+        spec = "cuda" if torch.cuda.is_available() else "cpu"
+    if spec.startswith("cuda"):
+        if not torch.cuda.is_available():
+            raise RuntimeError("device cuda was requested but torch sees no CUDA device")
+        device = torch.device(spec if ":" in spec else f"cuda:{info.local_rank}")
+        torch.cuda.set_device(device)
+        return device
+    local_world = int(os.environ.get("LOCAL_WORLD_SIZE", str(info.world_size)))
+    torch.set_num_threads(max(1, cpu_cores() // max(1, local_world)))
+    return torch.device("cpu")
+
+
+def resolve_amp(mode: str, device: torch.device) -> torch.dtype | None:
+    """The autocast dtype: ``auto`` is bf16 on CUDA cards that support it, off on the CPU.
+
+    bf16 keeps fp32's exponent range, so it needs no loss scaling and does not overflow into the
+    NaNs that fp16 defaults cause in several peer implementations.
+    """
+    if mode not in AMP_MODES:
+        raise ValueError(f"amp must be one of {', '.join(AMP_MODES)}, got {mode!r}")
+    if mode == "off" or (mode == "auto" and device.type != "cuda"):
+        return None
+    if mode in ("auto", "bf16"):
+        if device.type == "cuda" and not torch.cuda.is_bf16_supported():
+            if mode == "bf16":
+                raise RuntimeError("amp=bf16 requested but this GPU does not support bfloat16")
+            return None
+        return torch.bfloat16
+    if device.type != "cuda":
+        raise RuntimeError("amp=fp16 needs a CUDA device")
+    return torch.float16
+
+
+def autocast(device: torch.device, dtype: torch.dtype | None) -> ContextManager[Any]:
+    """An autocast context for ``dtype``, or a no-op when mixed precision is off."""
+    if dtype is None:
+        return nullcontext()
+    return torch.autocast(device_type=device.type, dtype=dtype)
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python, NumPy and torch (all devices)."""
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+def get_rng_state() -> dict[str, Any]:
+    """Global RNG states in a form ``torch.load(weights_only=True)`` accepts (no ndarrays)."""
+    np_state = np.random.get_state(legacy=False)
+    state: dict[str, Any] = {
+        "python": random.getstate(),
+        "numpy": {
+            "bit_generator": np_state["bit_generator"],
+            "key": torch.from_numpy(np_state["state"]["key"].astype(np.int64)),
+            "pos": int(np_state["state"]["pos"]),
+            "has_gauss": int(np_state["has_gauss"]),
+            "gauss": float(np_state["gauss"]),
+        },
+        "torch": torch.get_rng_state(),
+    }
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def set_rng_state(state: dict[str, Any]) -> None:
+    """Inverse of ``get_rng_state``."""
+    version, internal, gauss = state["python"]
+    random.setstate((version, tuple(internal), gauss))
+    npy = state["numpy"]
+    np.random.set_state({
+        "bit_generator": npy["bit_generator"],
+        "state": {"key": npy["key"].numpy().astype(np.uint32), "pos": npy["pos"]},
+        "has_gauss": npy["has_gauss"],
+        "gauss": npy["gauss"],
+    })
+    torch.set_rng_state(state["torch"])
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
