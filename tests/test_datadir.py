@@ -158,3 +158,118 @@ def test_subset_and_shards(tmp_path):
         data.shard(3, 0)
     with pytest.raises(ValueError):
         data.shard(0, 1)
+
+
+# ------------------------------------------------------------------ splits
+from vc.data.split import SplitError, default_mode, sentence_key, split  # noqa: E402
+
+
+def parallel_corpus(n_spk: int = 4, shared: int = 6, own: int = 5) -> DataDir:
+    """Every speaker reads `shared` common sentences (with punctuation/case variants) plus `own` unique ones."""
+    wav, u2s, text = {}, {}, {}
+    for s in range(n_spk):
+        spk = f"s{s}"
+        for i in range(shared):
+            utt = f"{spk}_c{i:02d}"
+            wav[utt], u2s[utt] = f"/a/{utt}.wav", spk
+            text[utt] = f"Common sentence number {i}." if s % 2 else f"common  sentence NUMBER {i}"
+        for i in range(own):
+            utt = f"{spk}_o{i:02d}"
+            wav[utt], u2s[utt], text[utt] = f"/a/{utt}.wav", spk, f"{spk} says own line {i}"
+    # one sentence only two speakers read
+    for spk in ("s0", "s1"):
+        utt = f"{spk}_pair"
+        wav[utt], u2s[utt], text[utt] = f"/a/{utt}.wav", spk, "a pair sentence"
+    return DataDir(wav, u2s, text)
+
+
+def sentences(d: DataDir) -> set[str]:
+    return {sentence_key(d.text[u]) for u in d.utts}
+
+
+def test_sentence_key_ignores_case_punctuation_and_spacing():
+    assert sentence_key("Hello, World!") == sentence_key("hello   world") == "helloworld"
+    assert sentence_key("ང་ཚོ་ཡིན།") == sentence_key("ང ཚོ ཡིན")
+    assert sentence_key("ང་ཚོ་ཡིན།") != sentence_key("ཁྱོད་ཚོ་ཡིན།")
+
+
+@pytest.mark.parametrize("seed", [0, 1, 7])
+def test_split_by_sentence_never_leaks(seed):
+    data = parallel_corpus()
+    assert default_mode(data) == "sentence"
+    sets = split(data, n_dev=2, n_eval=3, seed=seed)
+    train, dev, ev = sentences(sets["train"]), sentences(sets["dev"]), sentences(sets["eval"])
+    assert len(ev) == 3 and len(dev) == 2
+    assert not (train & ev) and not (train & dev) and not (dev & ev)
+    assert sorted(sets["train"].utts + sets["dev"].utts + sets["eval"].utts) == data.utts
+    # held-out sentences are the ones every speaker read (parallel references exist)
+    for name in ("dev", "eval"):
+        for key in sentences(sets[name]):
+            assert len({data.utt2spk[u] for u in data.utts if sentence_key(data.text[u]) == key}) == 4
+    assert sets["train"].speakers == data.speakers
+    again = split(data, n_dev=2, n_eval=3, seed=seed)
+    assert all(again[k].utts == sets[k].utts for k in sets)
+
+
+def test_split_seed_changes_choice_among_ties():
+    data = parallel_corpus(shared=10)
+    choices = {tuple(split(data, 1, 3, seed=s)["eval"].utts) for s in range(6)}
+    assert len(choices) > 1
+
+
+def test_split_by_sentence_keeps_training_data_for_every_speaker():
+    reads = {"s0": ["c0", "c1"], "s1": ["c0", "c1"], "s2": ["o0", "o1", "o2"]}
+    utts = {f"{spk}_{t}": (spk, t) for spk, texts in reads.items() for t in texts}
+    data = DataDir({u: f"/a/{u}" for u in utts}, {u: v[0] for u, v in utts.items()}, {u: v[1] for u, v in utts.items()})
+    # c0 or c1 (the widest read) goes to eval; taking the other too would leave s0 and s1 without training data
+    sets = split(data, n_dev=2, n_eval=1)
+    assert sentences(sets["eval"]) in ({"c0"}, {"c1"}) and len(sentences(sets["train"]) & {"c0", "c1"}) == 1
+    assert sets["train"].speakers == data.speakers
+    with pytest.raises(SplitError, match="only 3 sentences can be held out without leaving a speaker with no training data"):
+        split(data, n_dev=2, n_eval=2)
+    with pytest.raises(SplitError, match="5 distinct sentences"):
+        split(data, n_dev=2, n_eval=3)
+
+
+def test_split_by_sentence_requires_transcripts():
+    data = parallel_corpus()
+    del data.text["s0_o00"]
+    assert default_mode(data) == "utterance"
+    with pytest.raises(SplitError, match="1 utterance.*no transcript.*--by utterance"):
+        split(data, 1, 1, by="sentence")
+
+
+def test_split_by_utterance():
+    data = parallel_corpus(own=3)
+    data.text = None
+    sets = split(data, n_dev=1, n_eval=2, seed=3)
+    for spk in data.speakers:
+        assert len(sets["eval"].spk2utt[spk]) == 2 and len(sets["dev"].spk2utt[spk]) == 1
+    assert sorted(u for s in sets.values() for u in s.utts) == data.utts
+    # a speaker's draw does not depend on the other speakers
+    fewer = data.subset(u for u in data.utts if data.utt2spk[u] != "s3")
+    assert split(fewer, 1, 2, seed=3)["eval"].spk2utt["s0"] == sets["eval"].spk2utt["s0"]
+    with pytest.raises(SplitError, match=r"s2 \(9\)"):
+        split(data, n_dev=4, n_eval=5, by="utterance")
+
+
+def test_split_cli_writes_three_dirs_and_protects_input(tmp_path):
+    import subprocess
+    import sys
+
+    data = parallel_corpus()
+    data.save(tmp_path / "all")
+    cmd = [sys.executable, "-m", "vc.cli.split_data", "--data", str(tmp_path / "all"), "--out-dir", str(tmp_path),
+           "--dev", "1", "--eval", "2", "--seed", "5"]
+    res = subprocess.run(cmd, capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    loaded = {n: DataDir.load(tmp_path / n) for n in ("train", "dev", "eval")}
+    assert not (sentences(loaded["train"]) & sentences(loaded["eval"]))
+    assert sorted(u for d in loaded.values() for u in d.utts) == data.utts
+    (tmp_path / "inp").mkdir()
+    data.save(tmp_path / "inp" / "train")
+    before = (tmp_path / "inp" / "train" / "wav.scp").read_bytes()
+    res = subprocess.run(cmd[:4] + [str(tmp_path / "inp" / "train"), "--out-dir", str(tmp_path / "inp"), "--dev", "1", "--eval", "1"],
+                         capture_output=True, text=True)
+    assert res.returncode == 1 and "overwrite the input" in res.stderr
+    assert (tmp_path / "inp" / "train" / "wav.scp").read_bytes() == before
