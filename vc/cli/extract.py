@@ -1,0 +1,122 @@
+"""vc-extract: WORLD features (F0, mel-cepstrum, band aperiodicity) for every utterance of a data dir."""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from typing import Any
+
+import yaml
+
+from vc.config import ConfigError, load_config
+from vc.logutil import setup_logging
+
+log = logging.getLogger("vc-extract")
+
+EPILOG = """\
+outputs (see docs/formats.md):
+  OUT/<utt>.npz     float32 f0 (T,), mcep (T, D), bap (T, B) + the settings as JSON
+  OUT/feats.scp     <utt> <path to npz> for every utterance extracted
+  OUT/failed.txt    <utt><TAB><reason> for every utterance that could not be analysed
+  OUT/utt2spk       copy of the data dir's
+
+A rerun skips utterances whose npz exists with the same settings, so an interrupted run
+resumes where it stopped. Features made with other settings are never overwritten: the run
+stops and asks for another --out (or for the old files to be deleted).
+
+example:
+  vc-extract --data data/train --out dump/train --conf conf/feats.yaml --nj 4
+
+cluster (e.g. a Slurm array job): each task extracts one shard and writes feats.<i>.scp and
+failed.<i>.txt; one merge step then writes feats.scp and failed.txt for the whole set:
+  sbatch --array=1-16 --wrap 'vc-extract --data data/train --out dump/train \\
+      --num-shards 16 --shard $SLURM_ARRAY_TASK_ID'
+  vc-extract --data data/train --out dump/train --merge
+(an un-sharded run instead of --merge also merges, and retries the failed utterances.)
+
+exit status: 0 on success; 1 when more than --max-fail-fraction of the utterances failed,
+when --merge finds unfinished shards, or on bad input/settings.
+"""
+
+
+def parse_overrides(items: list[str]) -> dict[str, Any]:
+    """``KEY=VALUE`` pairs; values are parsed as YAML (numbers, lists, null)."""
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise ConfigError(f"override {item!r} is not KEY=VALUE")
+        out[key] = yaml.safe_load(value)
+    return out
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="vc-extract",
+        description="Analyse every utterance of a Kaldi data dir with WORLD (DIO+StoneMask or Harvest, "
+        "CheapTrick, D4C) and store F0, mel-cepstrum and band aperiodicity, one npz per utterance.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--data", required=True, help="data dir with wav.scp and utt2spk")
+    p.add_argument("--out", required=True, help="output dir (e.g. dump/train)")
+    p.add_argument("--conf", help="feature config YAML (FeatureConfig fields); defaults if omitted")
+    p.add_argument("-o", "--override", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a config field, e.g. -o f0_method=harvest -o sample_rate=22050 (repeatable)")
+    p.add_argument("--nj", type=int, default=1, help="parallel worker processes (default: 1)")
+    p.add_argument("--num-shards", type=int, default=1, help="split the data dir into this many shards")
+    p.add_argument("--shard", type=int, help="which shard to extract (1-based, as Slurm/Kaldi JOB ids)")
+    p.add_argument("--merge", action="store_true",
+                   help="after sharded runs: write feats.scp/failed.txt for the whole set, computing nothing")
+    p.add_argument("--max-fail-fraction", type=float, default=0.05,
+                   help="exit non-zero when more than this fraction of utterances failed (default: 0.05)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    return p
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    setup_logging(args.verbose)
+    if args.nj < 1:
+        build_parser().error("--nj must be >= 1")
+    if args.num_shards < 1 or (args.num_shards > 1) != (args.shard is not None):
+        build_parser().error("--num-shards N > 1 and --shard i go together")
+    if args.shard is not None and not 1 <= args.shard <= args.num_shards:
+        build_parser().error(f"--shard must lie in 1..{args.num_shards}")
+    if args.merge and args.shard is not None:
+        build_parser().error("--merge runs once after all shards, without --shard")
+    if not 0.0 <= args.max_fail_fraction <= 1.0:
+        build_parser().error("--max-fail-fraction must lie in [0, 1]")
+
+    # deferred so that --help is instant
+    from vc.data import DataDir, DataDirError
+    from vc.features import FeatureConfig
+    from vc.features.extract import ExtractionError, extract_dir, merge_shards
+
+    try:
+        cfg = load_config(FeatureConfig, args.conf, parse_overrides(args.override)).resolved()
+        data = DataDir.load(args.data)
+        log.info("settings: %s", cfg.to_json())
+        if args.merge:
+            summary = merge_shards(data, args.out, cfg)
+        else:
+            summary = extract_dir(data, args.out, cfg, nj=args.nj, num_shards=args.num_shards, shard=args.shard,
+                                  progress=not args.no_progress)
+    except (ConfigError, DataDirError, ExtractionError) as e:
+        log.error("%s", e)
+        sys.exit(1)
+    where = f"shard {args.shard}/{args.num_shards}" if args.shard else args.data
+    log.info("%s: %s", where, summary.describe())
+    if summary.failed:
+        shown = list(summary.failed.items())[:10]
+        log.warning("failed utterances (all listed in %s):\n%s", args.out,
+                    "\n".join(f"  {u}: {r}" for u, r in shown) + ("\n  ..." if len(summary.failed) > 10 else ""))
+    if summary.failed_fraction > args.max_fail_fraction:
+        log.error("%d of %d utterance(s) failed (%.1f%% > --max-fail-fraction %.1f%%)", len(summary.failed),
+                  summary.total, 100 * summary.failed_fraction, 100 * args.max_fail_fraction)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

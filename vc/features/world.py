@@ -1,0 +1,76 @@
+"""WORLD analysis of one waveform into the stored features (F0, mel-cepstrum, band aperiodicity)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyworld
+
+from vc.features.config import FeatureConfig
+from vc.features.mcep import sp_to_mcep
+
+
+@dataclass
+class Features:
+    """Frame-synchronous features of one utterance (float32, one row per frame)."""
+
+    f0: np.ndarray  # (T,) Hz, 0 where unvoiced
+    mcep: np.ndarray  # (T, D) mel-cepstrum c0..c(D-1)
+    bap: np.ndarray  # (T, B) band aperiodicity in dB
+
+    def __post_init__(self) -> None:
+        self.f0 = np.asarray(self.f0, dtype=np.float32)
+        self.mcep = np.asarray(self.mcep, dtype=np.float32)
+        self.bap = np.asarray(self.bap, dtype=np.float32)
+        if self.f0.ndim != 1 or self.mcep.ndim != 2 or self.bap.ndim != 2:
+            raise ValueError(
+                f"features must be f0 (T,), mcep (T, D), bap (T, B); got {self.f0.shape}, {self.mcep.shape}, {self.bap.shape}"
+            )
+        if not len(self.f0) == len(self.mcep) == len(self.bap):
+            raise ValueError(
+                f"frame counts differ: f0 {len(self.f0)}, mcep {len(self.mcep)}, bap {len(self.bap)}"
+            )
+
+    @property
+    def num_frames(self) -> int:
+        return len(self.f0)
+
+    @property
+    def voiced(self) -> np.ndarray:
+        """Boolean mask of voiced frames (F0 > 0)."""
+        return self.f0 > 0
+
+
+def extract_f0(wave: np.ndarray, cfg: FeatureConfig, speaker: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """F0 contour and frame times (s) with the configured method and the speaker's F0 range."""
+    floor, ceil = cfg.f0_range(speaker)
+    if cfg.f0_method == "dio":
+        f0, times = pyworld.dio(wave, cfg.sample_rate, f0_floor=floor, f0_ceil=ceil, frame_period=cfg.frame_period)
+        # DIO alone is coarse; StoneMask refines each voiced frame's F0 from instantaneous frequency.
+        f0 = pyworld.stonemask(wave, f0, times, cfg.sample_rate)
+    elif cfg.f0_method == "harvest":
+        f0, times = pyworld.harvest(wave, cfg.sample_rate, f0_floor=floor, f0_ceil=ceil, frame_period=cfg.frame_period)
+    else:  # FeatureConfig validates this; kept for configs mutated after construction
+        raise ValueError(f"unknown f0_method {cfg.f0_method!r}")
+    return f0, times
+
+
+def analyze(wave: np.ndarray, cfg: FeatureConfig, speaker: str | None = None) -> Features:
+    """WORLD analysis of a mono float waveform at ``cfg.sample_rate``.
+
+    ``speaker`` selects a per-speaker F0 range from ``cfg.speaker_f0_ranges``; the spectral
+    envelope is coded to mel-cepstrum exactly as pysptk.sp2mc would, and the aperiodicity to
+    pyworld's band aperiodicity.
+    """
+    cfg = cfg.resolved()
+    x = np.ascontiguousarray(wave, dtype=np.float64)
+    if x.ndim != 1 or x.size == 0:
+        raise ValueError(f"expected a non-empty mono waveform, got shape {x.shape}")
+    if not np.all(np.isfinite(x)):
+        raise ValueError("waveform contains NaN or infinite samples")
+    f0, times = extract_f0(x, cfg, speaker)
+    sp = pyworld.cheaptrick(x, f0, times, cfg.sample_rate, fft_size=cfg.fft_size)
+    ap = pyworld.d4c(x, f0, times, cfg.sample_rate, fft_size=cfg.fft_size)
+    mcep = sp_to_mcep(sp, cfg.mcep_dim, cfg.alpha)
+    bap = pyworld.code_aperiodicity(ap, cfg.sample_rate)
+    return Features(f0=f0, mcep=mcep, bap=bap)
