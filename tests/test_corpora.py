@@ -114,6 +114,19 @@ def test_bad_transcript_encoding_and_empty_root(tmp_path):
         prepare("speaker-dirs", loose)
 
 
+def test_check_audio_lists_every_broken_file(speaker_corpus, tmp_path):
+    (speaker_corpus / "carol" / "c1.wav").write_bytes(b"RIFF....WAVEnot really")
+    (speaker_corpus / "bob" / "001.wav").write_bytes(b"")
+    prepare("speaker-dirs", speaker_corpus)  # headers are only read on request
+    with pytest.raises(CorpusError) as info:
+        prepare("speaker-dirs", speaker_corpus, check_audio=True)
+    assert [p.split(":")[0] for p in info.value.problems[:2]] == [
+        str(speaker_corpus / "bob" / "001.wav"), str(speaker_corpus / "carol" / "c1.wav")]
+    assert "2 unreadable audio file(s)" in info.value.problems[-1]
+    res = run_cli("--layout", "speaker-dirs", "--root", str(speaker_corpus), "--out", str(tmp_path / "o"), "--check-audio")
+    assert res.returncode == 1 and "c1.wav: unreadable audio" in res.stderr and not (tmp_path / "o").exists()
+
+
 def test_cli_errors(speaker_corpus, tmp_path):
     res = run_cli("--layout", "speaker-dirs", "--root", str(speaker_corpus), "--out", str(tmp_path / "o"), "--speakers", "nobody")
     assert res.returncode == 1 and "available: Mary_Ann, bob, carol" in res.stderr

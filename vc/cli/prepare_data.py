@@ -46,6 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument("--num-speakers", type=int, help="keep the N speakers with most utterances (ties: by name)")
     parser.add_argument("--mic", choices=MICS, help="vctk 0.92 only: microphone (default mic1)")
     parser.add_argument("--subsets", help=f"xbmu-amdo31 only: comma-separated subsets (default {','.join(SUBSETS)})")
+    parser.add_argument("--check-audio", action="store_true",
+                        help="read every audio header and stop with a list of unreadable/empty files")
     parser.add_argument("--verbose", action="store_true", help="debug logging")
     return parser
 
@@ -71,7 +73,8 @@ def main(argv: list[str] | None = None) -> None:
     options = layout_options(args, parser)
     speakers = [s for s in args.speakers.split(",") if s] if args.speakers else None
     try:
-        data = prepare(args.layout, args.root, speakers=speakers, num_speakers=args.num_speakers, **options)
+        data = prepare(args.layout, args.root, speakers=speakers, num_speakers=args.num_speakers,
+                       check_audio=args.check_audio, **options)
         out = os.path.abspath(args.out)
         inside = [p for p in data.wav_scp.values() if p.startswith(out + os.sep)]
         if inside or out == os.path.abspath(args.root):

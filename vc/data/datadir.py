@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
@@ -142,7 +143,7 @@ class DataDir:
                 continue
             missing = sorted(set(expected[spk]) - set(listed))
             extra = sorted(set(listed) - set(expected[spk]))
-            dups = sorted({u for u in listed if listed.count(u) > 1})
+            dups = sorted(u for u, n in Counter(listed).items() if n > 1)
             for what, utts in (("missing utterances of this speaker in utt2spk", missing),
                                ("utterances not mapped to this speaker in utt2spk", extra),
                                ("utterances listed twice", dups)):

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from vc.data.corpora import speaker_dirs, vctk, xbmu_amdo31
-from vc.data.corpora.common import CorpusError, Utterance, select_speakers, to_datadir
+from vc.data.corpora.common import CorpusError, Utterance, check_audio_headers, select_speakers, to_datadir
 from vc.data.datadir import DataDir
 
 LAYOUTS: dict[str, Callable[..., list[Utterance]]] = {
@@ -25,13 +25,23 @@ def prepare(
     *,
     speakers: list[str] | None = None,
     num_speakers: int | None = None,
+    check_audio: bool = False,
     **options: Any,
 ) -> DataDir:
-    """A validated data dir for the corpus at ``root`` (see each layout module for its options)."""
+    """A validated data dir for the corpus at ``root`` (see each layout module for its options).
+
+    ``check_audio`` reads every selected file's header and raises one error listing all
+    unreadable or empty files.
+    """
     if layout not in LAYOUTS:
         raise CorpusError(f"unknown layout {layout!r}; known: {', '.join(LAYOUTS)}")
     data = to_datadir(LAYOUTS[layout](Path(root), **options))
-    return select_speakers(data, speakers, num_speakers)
+    data = select_speakers(data, speakers, num_speakers)
+    if check_audio:
+        problems = check_audio_headers(data)
+        if problems:
+            raise CorpusError(problems + [f"{len(problems)} unreadable audio file(s); fix or remove them"])
+    return data
 
 
-__all__ = ["LAYOUTS", "CorpusError", "Utterance", "prepare", "select_speakers", "to_datadir"]
+__all__ = ["LAYOUTS", "CorpusError", "Utterance", "check_audio_headers", "prepare", "select_speakers", "to_datadir"]

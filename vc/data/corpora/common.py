@@ -14,6 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
+import soundfile as sf
+from tqdm import tqdm
+
 from vc.audio import AUDIO_EXTENSIONS
 from vc.data.datadir import DataDir
 
@@ -144,3 +147,22 @@ def select_speakers(data: DataDir, speakers: list[str] | None = None, num_speake
     else:
         return data
     return data.subset(u for u in data.utts if data.utt2spk[u] in chosen)
+
+
+def check_audio_headers(data: DataDir) -> list[str]:
+    """``path: reason`` for every file whose header libsndfile cannot read or that has no samples.
+
+    Reads headers only (seconds for a whole corpus), so a broken download is found at
+    preparation time instead of halfway through feature extraction.
+    """
+    problems = []
+    for utt in tqdm(data.utts, desc="checking audio headers", unit="file"):
+        path = data.wav_scp[utt]
+        try:
+            info = sf.info(path)
+        except (sf.SoundFileError, RuntimeError) as exc:
+            problems.append(f"{path}: unreadable audio ({exc})")
+            continue
+        if info.frames == 0:
+            problems.append(f"{path}: empty audio (0 samples)")
+    return problems
