@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# `make bench`: every benchmark in bench/, each printing ratios against a baseline measured in
+# the same run. Results are printed and also saved under bench/results/ (git-ignored).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mkdir -p bench/results
+for b in features train_speed convert_speed; do
+  echo "=== bench/$b.py"
+  python "bench/$b.py" "$@" 2>&1 | tee "bench/results/$b.txt"
+done
