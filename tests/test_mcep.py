@@ -74,3 +74,12 @@ def test_shape_errors():
         sp_to_mcep(np.ones((2, 9)), 36, 0.42)
     with pytest.raises(ValueError, match="mel-cepstrum"):
         mcep_to_sp(np.ones(36), 1024, 0.42)
+
+
+@pytest.mark.parametrize("in_len, order, alpha", [(1024, 35, 0.42), (36, 512, -0.42), (7, 3, 0.9), (5, 0, 0.3)])
+def test_freqt_matrix_equals_pysptk_freqt(in_len, order, alpha):
+    from vc.features.mcep import freqt_matrix
+
+    c = np.random.default_rng(0).standard_normal((3, in_len))
+    ref = np.stack([pysptk.freqt(row, order, alpha) for row in c])
+    np.testing.assert_allclose(c @ freqt_matrix(in_len, order, alpha), ref, rtol=0, atol=1e-12 * np.abs(ref).max())

@@ -143,7 +143,7 @@ def extract_dir(data: DataDir, out_dir: str | os.PathLike, cfg: FeatureConfig, *
         shown = "\n".join(clashes[:5]) + (f"\n... and {len(clashes) - 5} more" if len(clashes) > 5 else "")
         raise ExtractionError(
             f"{out_dir}: {len(clashes)} existing feature file(s) were made with other settings:\n{shown}\n"
-            "Choose another output directory or delete these files."
+            "Choose another output directory (--out) or delete these files."
         )
     out_dir.mkdir(parents=True, exist_ok=True)
     write_scp(out_dir / "utt2spk", data.utt2spk)  # the dump is self-contained for training

@@ -2,10 +2,8 @@
 
 pysptk converts one frame at a time (log, IFFT, then SPTK's ``freqt`` recursion), which costs
 more than the whole WORLD analysis. Every step is linear in the log-spectral domain, so the
-whole chain is one matrix per (fft_size, dim, alpha). The matrices are built by pushing the
-basis vectors through the *same* pysptk/NumPy steps that sp2mc/mc2sp use, which makes them
-exact by construction (no re-derivation of SPTK's warping recursion to get wrong), and are
-cached per process; converting an utterance is then a single matmul.
+whole chain is one matrix per (fft_size, dim, alpha), cached per process; converting an
+utterance is then a single matmul. tests/test_mcep.py checks both directions against pysptk.
 """
 from __future__ import annotations
 
@@ -19,40 +17,68 @@ def _check_fft_size(fft_size: int) -> None:
         raise ValueError(f"fft_size must be an even number >= 4, got {fft_size}")
 
 
+def freqt_matrix(in_len: int, out_order: int, alpha: float) -> np.ndarray:
+    """(in_len, out_order+1) matrix of SPTK's ``freqt`` (frequency warping of a cepstrum).
+
+    ``freqt`` feeds the input from its last coefficient to its first through a fixed linear
+    recursion in which the input enters only the 0th state; with zero input one step is
+    ``g <- A g``, so the response to the unit impulse at position k is ``A^k e_0``: row k.
+    Building the rows by matrix powers costs milliseconds where calling pysptk.freqt on every
+    basis vector costs 0.1-0.4 s per process.
+    """
+    m2 = out_order
+    b = 1.0 - alpha * alpha
+    # A = one zero-input step of the recursion, applied to every basis state at once
+    d = np.eye(m2 + 1)
+    g = np.zeros_like(d)
+    g[0] = alpha * d[0]
+    if m2 >= 1:
+        g[1] = b * d[0] + alpha * d[1]
+    for j in range(2, m2 + 1):
+        g[j] = d[j - 1] + alpha * (d[j] - g[j - 1])
+    step = g  # g = step @ d for a state d
+    rows = np.zeros((in_len, m2 + 1))
+    state = np.zeros(m2 + 1)
+    state[0] = 1.0
+    for k in range(in_len):
+        if np.abs(state).max() < 1e-250:
+            # The impulse response decays like |alpha|^k; stop before it turns subnormal, which
+            # would change nothing but make every later matmul with these rows ~20x slower.
+            break
+        rows[k] = state
+        state = step @ state
+    return rows
+
+
 @functools.lru_cache(maxsize=16)
 def sp2mc_matrix(fft_size: int, dim: int, alpha: float) -> np.ndarray:
     """(fft_size//2+1, dim) matrix mapping a log power spectrum to mel-cepstrum c0..c(dim-1).
 
-    Row k is pysptk.sp2mc's result for the log spectrum e_k: ``irfft`` of e_k, c[0] halved,
-    then ``freqt(c, dim-1, alpha)``.
+    As pysptk.sp2mc: real cepstrum by ``irfft``, c[0] halved, then ``freqt(c, dim-1, alpha)``.
     """
-    import pysptk
-
     _check_fft_size(fft_size)
     bins = fft_size // 2 + 1
     if not 1 <= dim <= bins:
         raise ValueError(f"mel-cepstrum dimension must lie in 1..{bins} for fft_size {fft_size}, got {dim}")
-    cep = np.fft.irfft(np.eye(bins), n=fft_size, axis=1)  # (bins, fft_size) real cepstra of e_k
+    cep = np.fft.irfft(np.eye(bins), n=fft_size, axis=1)  # (bins, fft_size): cepstra of the e_k
     cep[:, 0] /= 2.0
-    mat = np.stack([pysptk.freqt(row, dim - 1, alpha) for row in cep])
+    mat = cep @ freqt_matrix(fft_size, dim - 1, alpha)
     mat.setflags(write=False)
     return mat
 
 
 @functools.lru_cache(maxsize=16)
 def mc2sp_matrix(fft_size: int, dim: int, alpha: float) -> np.ndarray:
-    """(dim, fft_size//2+1) matrix mapping mel-cepstrum to the log power spectrum (pysptk.mc2sp).
+    """(dim, fft_size//2+1) matrix mapping mel-cepstrum to the log power spectrum.
 
-    Row d is ``freqt(e_d, fft_size//2, -alpha)`` with c[0] doubled, mirrored to a symmetric
-    cepstrum and taken through ``rfft(...).real``.
+    As pysptk.mc2sp: ``freqt(mc, fft_size//2, -alpha)``, c[0] doubled, mirrored to a
+    symmetric cepstrum, ``rfft(...).real``.
     """
-    import pysptk
-
     _check_fft_size(fft_size)
     half = fft_size // 2
     if dim < 1:
         raise ValueError(f"mel-cepstrum dimension must be >= 1, got {dim}")
-    cep = np.stack([pysptk.freqt(row, half, -alpha) for row in np.eye(dim)])  # (dim, half+1)
+    cep = freqt_matrix(dim, half, -alpha)  # (dim, half+1)
     cep[:, 0] *= 2.0
     sym = np.zeros((dim, fft_size))
     sym[:, : half + 1] = cep
