@@ -58,7 +58,7 @@ def test_manifest_is_sorted_relative_and_round_trips(tmp_path: Path) -> None:
     assert lines[0] == "utt\tsrc_spk\ttgt_spk\tpath"
     assert lines[1] == "u1\ts1\ts2\twav/s2/u1_to_s2.wav"
     assert read_manifest(out / "manifest.tsv") == sorted(rows)
-    assert shard_suffix(1, 1) == "" and shard_suffix(4, 2) == ".2of4"
+    assert shard_suffix(1, 1) == "" and shard_suffix(4, 2) == ".2"
 
 
 def test_failed_list_written_and_removed_when_clean(tmp_path: Path) -> None:

@@ -35,10 +35,10 @@ class ManifestRow:
 
 
 def shard_suffix(num_shards: int | None, shard: int | None) -> str:
-    """File-name tag of one shard's outputs (``""`` for an unsharded run), e.g. ``.3of8``."""
+    """File-name tag of one shard's lists (``""`` for an unsharded run): ``.3`` as vc-extract's ``feats.3.scp``."""
     if not num_shards or num_shards == 1:
         return ""
-    return f".{shard}of{num_shards}"
+    return f".{shard}"
 
 
 def _tsv(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
@@ -92,3 +92,15 @@ def write_failed(path: str | os.PathLike, failures: list[tuple[str, str, str]]) 
         return
     rows = sorted((u, t, flatten_reason(r)) for u, t, r in failures)
     atomic_write_text(path, _tsv(FAILED_HEADER, rows))
+
+
+def read_failed(path: str | os.PathLike) -> list[tuple[str, str, str]]:
+    """``(utt, tgt_spk, reason)`` rows of a failure list (header skipped)."""
+    rows = []
+    lines = Path(path).read_text(encoding="utf-8").splitlines()
+    for lineno, line in enumerate(lines[1:], start=2):
+        fields = line.split("\t", 2)
+        if len(fields) != 3:
+            raise ManifestError(f"{path}:{lineno}: expected utt, tgt_spk and reason separated by tabs")
+        rows.append((fields[0], fields[1], fields[2]))
+    return rows

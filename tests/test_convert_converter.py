@@ -1,0 +1,171 @@
+"""Converter: a tiny bundle (random weights, real statistics) through the real conversion chain."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from vc.convert.converter import ConversionError, Converter, UnknownSpeakerError
+from vc.convert.f0 import LogF0Stats, convert_f0
+from vc.convert.synthetic import random_bundle
+from vc.features import FeatureConfig, analyze
+from vc.features.testsignal import speech_like
+from vc.vocoder import synthesize
+
+SR = 16000
+TINY_G = {"generator": [{"channels": 8, "kernel": [3, 9], "stride": [1, 1]},
+                        {"channels": 16, "kernel": [4, 8], "stride": [2, 2]},
+                        {"channels": 4, "kernel": [None, 5], "stride": [None, 1]}]}
+SPEAKERS = {"low": 100.0, "mid": 150.0, "high": 230.0}
+
+
+def build_tiny_bundle(path: Path) -> Path:
+    waves = {spk: [speech_like(0.8, SR, f0, seed=i)[0], speech_like(0.6, SR, f0 * 1.1, vowels="eau", seed=i + 10)[0]]
+             for i, (spk, f0) in enumerate(SPEAKERS.items())}
+    return random_bundle(path, waves, FeatureConfig(sample_rate=SR, mcep_dim=24), model=TINY_G)
+
+
+@pytest.fixture(scope="module")
+def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_tiny_bundle(tmp_path_factory.mktemp("convert") / "exp" / "tiny")
+
+
+@pytest.fixture(scope="module")
+def converter(bundle: Path) -> Converter:
+    return Converter.from_bundle(bundle)
+
+
+@pytest.fixture(scope="module")
+def baseline(bundle: Path) -> Converter:
+    return Converter.from_bundle(bundle, baseline="stats")
+
+
+def test_output_has_input_duration_rate_and_is_finite(bundle: Path, converter: Converter) -> None:
+    wave, _ = speech_like(1.37, 22050, 170.0, seed=5)  # another rate: resampled to the model's
+    out, sr = converter.convert(wave, 22050, "high")
+    assert sr == SR == converter.sample_rate
+    assert len(out) == round(len(wave) * SR / 22050)
+    assert np.isfinite(out).all() and 0 < np.abs(out).max() <= 0.99
+    out44, sr44 = Converter.from_bundle(bundle, out_sr=44100).convert(wave, 22050, "high")
+    assert sr44 == 44100 and abs(len(out44) - len(wave) * 44100 / 22050) <= 1
+
+
+def test_known_source_uses_bundle_statistics(converter: Converter) -> None:
+    wave, _ = speech_like(1.0, SR, 100.0, seed=3)
+    a = converter.analyze(wave, SR, source="low")
+    i = converter.stats.index("low")
+    assert not a.estimated
+    assert a.lf0 == LogF0Stats(float(converter.stats.lf0_mean[i]), float(converter.stats.lf0_std[i]))
+    np.testing.assert_array_equal(a.mcep_mean, converter.stats.mcep_mean[i])
+
+
+@pytest.mark.parametrize("source", [None, "someone_else"])
+def test_unseen_source_statistics_come_from_the_input(converter: Converter, source: str | None,
+                                                      caplog: pytest.LogCaptureFixture) -> None:
+    wave, _ = speech_like(1.0, SR, 190.0, seed=4)
+    caplog.set_level("INFO")
+    a = converter.analyze(wave, SR, source=source)
+    feats = analyze(wave, converter.feature_config)
+    voiced = np.log(feats.f0[feats.f0 > 0].astype(np.float64))
+    assert a.estimated and "estimated from the input" in caplog.text
+    assert a.lf0.mean == pytest.approx(voiced.mean()) and a.lf0.std == pytest.approx(voiced.std())
+    np.testing.assert_allclose(a.mcep_mean, feats.mcep.astype(np.float64).mean(0), rtol=1e-6)
+    np.testing.assert_allclose(a.mcep_std, feats.mcep.astype(np.float64).std(0), rtol=1e-6)
+    out, _ = converter.convert(wave, SR, "mid", source=source)
+    assert len(out) == len(wave) and np.isfinite(out).all()
+
+
+def test_f0_follows_the_log_gaussian_transform_with_scale(bundle: Path, converter: Converter) -> None:
+    wave, _ = speech_like(1.0, SR, 150.0, seed=6)
+    a = converter.analyze(wave, SR, source="mid")
+    t = converter.stats.index("high")
+    tgt = LogF0Stats(float(converter.stats.lf0_mean[t]), float(converter.stats.lf0_std[t]))
+    conv = converter.convert_features(a, "high")
+    f0 = a.features.f0
+    voiced = f0 > 0
+    expected = np.exp((np.log(f0[voiced].astype(np.float64)) - a.lf0.mean) / a.lf0.std * tgt.std + tgt.mean)
+    np.testing.assert_allclose(conv.f0[voiced], expected, rtol=1e-5)
+    assert np.all(conv.f0[~voiced] == 0)
+    np.testing.assert_array_equal(conv.bap, a.features.bap)  # the source's aperiodicity is kept
+    shifted = Converter.from_bundle(bundle, f0_scale=1.5).convert_features(a, "high")
+    np.testing.assert_allclose(shifted.f0, 1.5 * convert_f0(f0, a.lf0, tgt), rtol=1e-5)
+
+
+def test_baseline_equals_the_statistics_only_chain(baseline: Converter) -> None:
+    wave, _ = speech_like(0.9, SR, 100.0, seed=7)
+    out, sr = baseline.convert(wave, SR, "high", source="low")
+    s, t = baseline.stats.index("low"), baseline.stats.index("high")
+    st = baseline.stats
+    feats = analyze(wave, baseline.feature_config, "low")
+    mcep = (feats.mcep - st.mcep_mean[s]) / st.mcep_std[s] * st.mcep_std[t] + st.mcep_mean[t]
+    f0 = convert_f0(feats.f0, LogF0Stats(st.lf0_mean[s], st.lf0_std[s]), LogF0Stats(st.lf0_mean[t], st.lf0_std[t]))
+    direct = synthesize(f0, mcep, feats.bap, baseline.feature_config)[:len(wave)]
+    direct = np.pad(direct, (0, len(wave) - len(direct)))
+    direct *= min(1.0, 0.99 / np.abs(direct).max())
+    np.testing.assert_allclose(out, direct, atol=1e-4)
+
+
+def test_network_runs_g_on_normalised_mcep_with_the_target_code(converter: Converter, baseline: Converter) -> None:
+    import torch
+
+    wave, _ = speech_like(0.7, SR, 150.0, seed=8)
+    a = converter.analyze(wave, SR, source="mid")
+    st, s, t = converter.stats, converter.stats.index("mid"), converter.stats.index("low")
+    x = ((a.features.mcep - st.mcep_mean[s]) / st.mcep_std[s]).astype(np.float32)
+    code = torch.zeros(1, len(st.speakers))
+    code[0, t] = 1
+    with torch.no_grad():
+        y = converter.generator(torch.from_numpy(x.T.copy())[None], code)[0].numpy().T
+    np.testing.assert_allclose(converter.convert_mcep(a, "low"), y * st.mcep_std[t] + st.mcep_mean[t], atol=1e-4)
+    assert not np.allclose(converter.convert_mcep(a, "low"), baseline.convert_mcep(a, "low"), atol=1e-2)
+
+
+def test_long_input_is_converted_whole(converter: Converter) -> None:
+    wave, _ = speech_like(6.0, SR, 140.0, seed=9)
+    a = converter.analyze(wave, SR, source="mid")
+    mcep = converter.convert_mcep(a, "high")
+    assert mcep.shape == a.features.mcep.shape
+    out, _ = converter.convert_analysis(a, "high")
+    assert len(out) == len(wave) and np.isfinite(out).all()
+
+
+def test_unknown_target_lists_speakers(converter: Converter) -> None:
+    wave, _ = speech_like(0.5, SR, 140.0, seed=1)
+    with pytest.raises(UnknownSpeakerError, match="low, mid, high|high, low, mid"):
+        converter.convert(wave, SR, "nobody")
+
+
+def test_bad_input_and_options_are_refused(bundle: Path, converter: Converter) -> None:
+    with pytest.raises(ValueError, match="non-finite"):
+        converter.convert(np.full(8000, np.nan), SR, "low")
+    with pytest.raises(ConversionError, match="f0_scale"):
+        Converter.from_bundle(bundle, f0_scale=-1.0)
+    with pytest.raises(ConversionError, match="baseline"):
+        Converter.from_bundle(bundle, baseline="gmm")
+
+
+def test_bundle_with_inconsistent_settings_is_refused(bundle: Path, tmp_path: Path) -> None:
+    import shutil
+
+    copy = tmp_path / "bad"
+    shutil.copytree(bundle, copy)
+    cfg = yaml.safe_load((copy / "config.yaml").read_text())
+    cfg["features"]["frame_period"] = 10.0  # the statistics say 5 ms
+    (copy / "config.yaml").write_text(yaml.safe_dump(cfg))
+    with pytest.raises(ConversionError, match="frame_period"):
+        Converter.from_bundle(copy)
+    cfg["features"]["f0_method"] = "yin"  # a tracker this code does not have
+    (copy / "config.yaml").write_text(yaml.safe_dump(cfg))
+    with pytest.raises(ConversionError, match="f0_method"):
+        Converter.from_bundle(copy)
+
+
+def test_import_vc_stays_light() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys, vc; assert 'torch' not in sys.modules and 'pyworld' not in sys.modules; print(vc.Converter)"
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "vc.convert.converter.Converter" in res.stdout

@@ -1,0 +1,303 @@
+"""Converting a waveform with a trained model bundle (``exp/<name>/``).
+
+The chain is the one the model was trained for, step for step:
+
+1. WORLD analysis with the bundle's recorded feature settings (input at another rate is
+   resampled first; a bundle whose settings this code cannot honour is refused at load);
+2. log-Gaussian F0 transform from the source to the target speaker's statistics;
+3. MCEP normalised with the source statistics exactly as ``vc.train.data.normalize_mcep`` does
+   during training (all ``mcep_dim`` coefficients including c0; no trimming or other
+   preprocessing happens at training time, so none is needed here), converted by G with the
+   target's one-hot code over the whole utterance at once (G is fully convolutional, so long
+   inputs are never cut into chunks whose seams would click), de-normalised with the target
+   statistics;
+4. the source's band aperiodicity, unchanged; WORLD synthesis.
+
+A source speaker the model does not know (or none given) gets its statistics estimated from
+the input itself, which makes any-to-many conversion of a user's own voice possible. With
+``baseline="stats"`` G is replaced by the identity: the classic per-speaker mean/variance
+normalisation + log-Gaussian F0 rival that recipes score against the network.
+"""
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from vc.audio import resample, validate_wave
+from vc.convert.f0 import LogF0Stats, convert_f0
+from vc.features import FeatureConfig, Features, SpeakerStats, analyze
+from vc.features.config import F0_METHODS
+from vc.vocoder import synthesize
+
+log = logging.getLogger(__name__)
+
+BASELINES = ("stats",)
+
+#: Converted audio whose peak exceeds this is scaled down to it (never clipped): the target's
+#: c0 statistics can make a loud source louder than full scale.
+MAX_PEAK = 0.99
+
+
+class ConversionError(ValueError):
+    """A conversion that cannot be done as asked; the message says why."""
+
+
+class UnknownSpeakerError(ConversionError, KeyError):
+    """A target speaker the model does not know; the message lists the ones it does."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0])
+
+
+@dataclass
+class ConverterOptions:
+    """Settings on top of the bundle's. The defaults are the ones that sound best (see below).
+
+    * ``baseline``: ``None`` runs the network; ``"stats"`` replaces G by the identity.
+    * ``f0_method``: ``None`` keeps the bundle's F0 tracker, the default because the speaker
+      log-F0 statistics were measured with it; another tracker (``"harvest"``: fewer
+      voiced/unvoiced errors, ~5x slower analysis) shifts the source statistics slightly.
+    * ``f0_scale``: multiplies the converted F0 (1.0 = the pure statistical transform).
+    * ``out_sr``: output rate; ``None`` keeps the model's analysis rate, since the model
+      produces nothing above that Nyquist frequency and upsampling would only add bytes.
+    * ``device``: torch device for G (``"cpu"``, ``"cuda"``...).
+    """
+
+    baseline: str | None = None
+    f0_method: str | None = None
+    f0_scale: float = 1.0
+    out_sr: int | None = None
+    device: str = "cpu"
+
+    def check(self) -> None:
+        problems = []
+        if self.baseline is not None and self.baseline not in BASELINES:
+            problems.append(f"baseline must be one of {', '.join(BASELINES)} (or None), got {self.baseline!r}")
+        if self.f0_method is not None and self.f0_method not in F0_METHODS:
+            problems.append(f"f0_method must be one of {', '.join(F0_METHODS)}, got {self.f0_method!r}")
+        if not (np.isfinite(self.f0_scale) and self.f0_scale > 0):
+            problems.append(f"f0_scale must be a positive number, got {self.f0_scale!r}")
+        if self.out_sr is not None and (not isinstance(self.out_sr, int) or self.out_sr <= 0):
+            problems.append(f"out_sr must be a positive integer (Hz), got {self.out_sr!r}")
+        if problems:
+            raise ConversionError("invalid conversion options: " + "; ".join(problems))
+
+
+@dataclass
+class SourceAnalysis:
+    """An analysed input and the source statistics it will be converted with.
+
+    Kept separate from the conversion so that one analysis serves several targets (batch
+    conversion analyses each utterance once).
+    """
+
+    features: Features
+    num_samples: int          # input length at the analysis rate: the output's length
+    source: str | None        # the speaker name given, if any
+    source_index: int | None  # its index in the bundle, None for an unseen speaker
+    lf0: LogF0Stats | None    # None: nothing voiced (the output stays unvoiced)
+    mcep_mean: np.ndarray     # (D,)
+    mcep_std: np.ndarray      # (D,)
+
+    @property
+    def estimated(self) -> bool:
+        """True when the source statistics come from the input itself."""
+        return self.source_index is None
+
+
+class Converter:
+    """A loaded model bundle that converts waveforms; build with :meth:`from_bundle`.
+
+    Loading happens once; :meth:`convert` can then be called any number of times (a notebook,
+    a server, a batch worker).
+    """
+
+    def __init__(self, generator: Any, speakers: list[str], stats: SpeakerStats, features: FeatureConfig,
+                 options: ConverterOptions | None = None, *, name: str = "<model>",
+                 checkpoint: str | None = None) -> None:
+        self.options = options or ConverterOptions()
+        self.options.check()
+        self.generator = generator
+        self.speakers = list(speakers)
+        self.stats = stats
+        self.name = name
+        self.checkpoint = checkpoint
+        base = features.resolved()
+        self.feature_config = (dataclasses.replace(base, f0_method=self.options.f0_method)
+                               if self.options.f0_method else base)
+        self._check_consistency()
+
+    # ------------------------------------------------------------------ loading
+    @classmethod
+    def from_bundle(cls, path: str | os.PathLike, device: str | None = None, *,
+                    options: ConverterOptions | None = None, **option_fields: Any) -> "Converter":
+        """Load ``exp/<name>`` (its newest checkpoint) for conversion.
+
+        Options may be given as a :class:`ConverterOptions` or as keywords
+        (``baseline="stats"``, ``f0_scale=1.2``, ...); ``device`` is a shortcut for the option.
+        """
+        from vc.config import ConfigError
+        from vc.gan.checkpoint import CheckpointError
+        from vc.train.bundle import BundleError, feature_config, load_generator
+
+        opts = dataclasses.replace(options or ConverterOptions(), **option_fields)
+        if device is not None:
+            opts.device = device
+        opts.check()
+        bundle = Path(path)
+        if not bundle.is_dir():
+            raise ConversionError(f"{bundle}: model folder not found")
+        try:
+            generator, speakers, cfg, stats = load_generator(bundle, opts.device)
+            features = feature_config(cfg)
+        except (BundleError, CheckpointError, ConfigError) as exc:
+            raise ConversionError(f"{bundle}: cannot load the model: {exc}") from exc
+        if cfg.model.mcep_dim != features.mcep_dim:
+            raise ConversionError(f"{bundle}: the generator models {cfg.model.mcep_dim} coefficients but the "
+                                  f"features have mcep_dim={features.mcep_dim}")
+        latest = bundle / "checkpoints" / "latest"
+        checkpoint = latest.read_text(encoding="utf-8").strip() if latest.is_file() else None
+        return cls(generator, speakers, stats, features, opts, name=bundle.resolve().name, checkpoint=checkpoint)
+
+    def _check_consistency(self) -> None:
+        """Refuse statistics and features that do not describe the same analysis."""
+        ours, theirs = self.feature_config.resolved(), self.stats.config.resolved()
+        keys = ("sample_rate", "frame_period", "fft_size", "mcep_dim", "alpha")
+        diffs = [f"{k} {getattr(ours, k)!r} vs {getattr(theirs, k)!r}" for k in keys
+                 if getattr(ours, k) != getattr(theirs, k)]
+        if diffs:
+            raise ConversionError(f"{self.name}: the model's feature settings and its statistics disagree "
+                                  f"({', '.join(diffs)})")
+        missing = [s for s in self.speakers if s not in self.stats.speakers]
+        if missing:
+            raise ConversionError(f"{self.name}: no statistics for speaker(s) {', '.join(missing)}")
+        if self.stats.mcep_mean.shape[1] != ours.mcep_dim:
+            raise ConversionError(f"{self.name}: statistics have {self.stats.mcep_mean.shape[1]} MCEP "
+                                  f"coefficients, the features {ours.mcep_dim}")
+
+    # ------------------------------------------------------------------ properties
+    @property
+    def sample_rate(self) -> int:
+        """The analysis rate: inputs at other rates are resampled to it."""
+        return int(self.feature_config.sample_rate)
+
+    @property
+    def output_sample_rate(self) -> int:
+        return int(self.options.out_sr or self.sample_rate)
+
+    def describe(self) -> dict[str, Any]:
+        """What determines the outputs (recorded next to batch outputs to guard resumed runs)."""
+        return {"model": self.name, "checkpoint": self.checkpoint, "speakers": self.speakers,
+                "baseline": self.options.baseline, "f0_method": self.feature_config.f0_method,
+                "f0_scale": self.options.f0_scale, "out_sr": self.output_sample_rate}
+
+    def speaker_index(self, speaker: str) -> int:
+        """Index of a bundle speaker; :class:`UnknownSpeakerError` lists the known ones."""
+        if speaker not in self.speakers:
+            raise UnknownSpeakerError(
+                f"unknown speaker {speaker!r}; the model {self.name} knows: {', '.join(self.speakers)}")
+        return self.speakers.index(speaker)
+
+    # ------------------------------------------------------------------ conversion
+    def analyze(self, wave: np.ndarray, sample_rate: int, source: str | None = None, *,
+                name: str = "<array>") -> SourceAnalysis:
+        """Validate, resample to the analysis rate, analyse, and pick the source statistics."""
+        wave = validate_wave(wave, sample_rate, name=name)
+        if int(sample_rate) != self.sample_rate:
+            wave = resample(wave, int(sample_rate), self.sample_rate)
+        feats = analyze(wave, self.feature_config, source)
+        if source is not None and source in self.speakers:
+            i = self.stats.index(source)
+            return SourceAnalysis(feats, len(wave), source, self.speakers.index(source),
+                                  LogF0Stats(float(self.stats.lf0_mean[i]), float(self.stats.lf0_std[i])),
+                                  self.stats.mcep_mean[i], self.stats.mcep_std[i])
+        lf0 = LogF0Stats.estimate(feats.f0)
+        mcep = feats.mcep.astype(np.float64)
+        why = "no source speaker given" if source is None else f"source speaker {source!r} is not in the model"
+        log.info("%s: %s; using statistics estimated from the input itself (%d frames, %d voiced%s)",
+                 name, why, len(mcep), int(feats.voiced.sum()),
+                 f", mean F0 {np.exp(lf0.mean):.1f} Hz" if lf0 else "")
+        if lf0 is None:
+            log.warning("%s: no voiced frames found; the output will be unvoiced", name)
+        # Same definition as vc-stats: mean and population std over all frames.
+        return SourceAnalysis(feats, len(wave), source, None, lf0, mcep.mean(axis=0), mcep.std(axis=0))
+
+    def convert_mcep(self, analysis: SourceAnalysis, target: str) -> np.ndarray:
+        """The converted (T, D) mel-cepstrum: normalise, G (or identity), de-normalise."""
+        from vc.train.data import MIN_STD, denormalize_mcep, normalize_mcep
+
+        tgt = self.stats.index(target)
+        mcep = analysis.features.mcep
+        if self.options.baseline == "stats":
+            if analysis.source_index is not None:
+                x = normalize_mcep(mcep, self.stats, self.stats.index(analysis.source))
+            else:
+                x = ((mcep - analysis.mcep_mean) / np.maximum(analysis.mcep_std, MIN_STD)).astype(np.float32)
+            return denormalize_mcep(x, self.stats, tgt)
+        from vc.train.bundle import convert_mcep as run_generator  # the function training samples use
+
+        if analysis.source_index is not None:
+            return run_generator(self.generator, mcep, self.stats.index(analysis.source), tgt, self.stats)
+        return run_generator(self.generator, mcep, 0, tgt, self.stats,
+                             source_stats=(analysis.mcep_mean, analysis.mcep_std))
+
+    def convert_features(self, analysis: SourceAnalysis, target: str) -> Features:
+        """The converted features (F0, MCEP, the source's BAP) that synthesis turns into audio."""
+        self.speaker_index(target)
+        i = self.stats.index(target)
+        feats = analysis.features
+        if analysis.lf0 is None:
+            f0 = np.zeros_like(feats.f0)
+        else:
+            target_lf0 = LogF0Stats(float(self.stats.lf0_mean[i]), float(self.stats.lf0_std[i]))
+            f0 = convert_f0(feats.f0, analysis.lf0, target_lf0, scale=self.options.f0_scale)
+        mcep = self.convert_mcep(analysis, target)
+        if not np.isfinite(mcep).all():
+            raise ConversionError(f"the converted spectrum for {target} holds NaN/inf (a broken checkpoint?)")
+        return Features(f0=f0, mcep=mcep, bap=feats.bap)
+
+    def convert_analysis(self, analysis: SourceAnalysis, target: str) -> tuple[np.ndarray, int]:
+        """Convert an analysed input to ``target``; returns ``(wave, sample_rate)``."""
+        conv = self.convert_features(analysis, target)
+        wave = synthesize(conv.f0, conv.mcep, conv.bap, self.feature_config)
+        wave = _fit_length(wave, analysis.num_samples)
+        if self.output_sample_rate != self.sample_rate:
+            wave = resample(wave, self.sample_rate, self.output_sample_rate)
+        peak = float(np.max(np.abs(wave))) if wave.size else 0.0
+        if peak > MAX_PEAK:
+            log.warning("converted audio peaks at %.2f of full scale; scaled down to %.2f", peak, MAX_PEAK)
+            wave = wave * (MAX_PEAK / peak)
+        return wave, self.output_sample_rate
+
+    def convert(self, wave: np.ndarray, sample_rate: int, target: str, source: str | None = None, *,
+                name: str = "<array>") -> tuple[np.ndarray, int]:
+        """Convert ``wave`` (any rate, mono or multichannel) to speaker ``target``.
+
+        ``source`` names the input's speaker when the model knows it; otherwise (or when None)
+        the source statistics are estimated from ``wave``. Returns ``(wave, sample_rate)``; the
+        output lasts exactly as long as the input.
+        """
+        self.speaker_index(target)  # fail before the analysis, not after
+        return self.convert_analysis(self.analyze(wave, sample_rate, source, name=name), target)
+
+    def __repr__(self) -> str:
+        mode = "statistical baseline" if self.options.baseline else "StarGAN-VC"
+        return (f"Converter({self.name!r}, {mode}, {len(self.speakers)} speakers, "
+                f"{self.sample_rate} Hz, checkpoint={self.checkpoint!r})")
+
+
+def _fit_length(wave: np.ndarray, length: int) -> np.ndarray:
+    """Crop or zero-pad to ``length`` samples.
+
+    WORLD synthesises (frames - 1) * frame period + 1 samples, which differs from the input by
+    less than one frame; matching the input exactly keeps converted and source files aligned.
+    """
+    if len(wave) >= length:
+        return wave[:length]
+    return np.pad(wave, (0, length - len(wave)))

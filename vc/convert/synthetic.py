@@ -1,0 +1,48 @@
+"""A model bundle with random weights and real statistics, for benchmarks and tests.
+
+Conversion speed depends on the network's size, not on what it learned, and the conversion
+chain's plumbing (statistics, lengths, file handling) can be checked without a trained model.
+Such a bundle has exactly the layout vc-train writes (it is written with the trainer's own
+``write_bundle`` and checkpoint manager), so everything that loads it takes the real code path.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from vc.features import FeatureConfig, SpeakerStats, analyze
+
+
+def random_bundle(exp_dir: str | os.PathLike, waves: Mapping[str, Sequence[np.ndarray]], features: FeatureConfig,
+                  *, model: Mapping[str, Any] | None = None, seed: int = 0) -> Path:
+    """Write ``exp_dir`` from per-speaker waves (at ``features.sample_rate``); returns its path.
+
+    The statistics are computed from the waves as vc-stats would; ``model`` overrides the
+    architecture (``StarGANVCConfig`` fields, e.g. smaller layer lists for fast tests); the
+    default is the default model size. G's weights are PyTorch's seeded initialisation.
+    """
+    import torch
+
+    from vc.config import from_dict
+    from vc.gan.checkpoint import CheckpointManager
+    from vc.models.stargan_vc import build_stargan_vc
+    from vc.train.bundle import CHECKPOINTS, STATS, resolve_config, write_bundle
+    from vc.train.config import TrainConfig
+
+    exp = Path(exp_dir)
+    if exp.exists() and any(exp.iterdir()):
+        raise FileExistsError(f"{exp}: not empty; refusing to write a random-weight bundle over it")
+    cfg = features.resolved()
+    items = [(spk, analyze(w, cfg, spk)) for spk, ws in waves.items() for w in ws]
+    stats = SpeakerStats.from_features(items, cfg, list(waves))
+    exp.mkdir(parents=True, exist_ok=True)
+    stats.save(exp / STATS)
+    train_cfg = resolve_config(from_dict(TrainConfig, {"model": dict(model or {}), "seed": seed}), stats)
+    write_bundle(exp, train_cfg, exp / STATS, stats)
+    torch.manual_seed(seed)
+    nets = build_stargan_vc(train_cfg.model)
+    CheckpointManager(exp / CHECKPOINTS).save(0, {"nets": {"G": nets["G"].state_dict()}, "step": 0})
+    return exp
