@@ -89,6 +89,12 @@ def main(argv: list[str] | None = None) -> None:
     if not 0.0 <= args.max_fail_fraction <= 1.0:
         build_parser().error("--max-fail-fraction must lie in [0, 1]")
 
+    if args.nj > 1 and not args.merge:
+        from vc.features.parallel import start_worker_server
+
+        # the workers' server imports numpy/pyworld while this process imports its own below
+        start_worker_server(["vc.features.extract"])
+
     # deferred so that --help is instant
     from vc.data import DataDir, DataDirError
     from vc.features import FeatureConfig

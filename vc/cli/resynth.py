@@ -42,6 +42,10 @@ def main(argv: list[str] | None = None) -> None:
         parser.error("--nj must be >= 1")
     if args.utts is not None and args.utts < 1:
         parser.error("--utts must be >= 1")
+    if args.nj > 1:
+        from vc.features.parallel import start_worker_server
+
+        start_worker_server(["vc.vocoder.resynth"])  # its imports overlap this process's
     from vc.data import DataDirError
     from vc.features import FeatureFileError
     from vc.vocoder.resynth import resynthesize_dump

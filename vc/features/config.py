@@ -31,7 +31,11 @@ def default_alpha(sample_rate: int) -> float:
     """All-pass constant for ``sample_rate``: the sprocket table, else pysptk's mel-scale fit."""
     if sample_rate in DEFAULT_ALPHAS:
         return DEFAULT_ALPHAS[sample_rate]
-    import pysptk  # deferred: only needed for unusual rates
+    import warnings
+
+    with warnings.catch_warnings():  # pysptk imports the deprecated pkg_resources (see setup.py)
+        warnings.filterwarnings("ignore", message="pkg_resources is deprecated", category=UserWarning)
+        import pysptk  # deferred: only needed for unusual rates
 
     return round(float(pysptk.util.mcepalpha(sample_rate)), 3)
 
@@ -42,7 +46,7 @@ def default_fft_size(sample_rate: int, f0_floor: float) -> int:
     This is what WORLD itself chooses (1024 at 16-24 kHz, 2048 at 44.1/48 kHz for 71 Hz), so
     envelopes are not smeared for low voices.
     """
-    import pyworld
+    from vc.features._deps import pyworld
 
     return int(pyworld.get_cheaptrick_fft_size(sample_rate, f0_floor))
 
@@ -126,7 +130,7 @@ class FeatureConfig:
 
 
 def _num_bap_bands(sample_rate: int) -> int:
-    import pyworld
+    from vc.features._deps import pyworld
 
     return int(pyworld.get_num_aperiodicities(sample_rate))
 

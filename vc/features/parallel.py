@@ -1,8 +1,14 @@
 """Run independent per-utterance jobs over ``nj`` processes with a progress bar.
 
-Workers are started with the "spawn" method (safe with threads, identical on Linux and macOS)
-and limited to one BLAS/OpenMP/torch thread each: ``nj`` single-threaded workers use the
-cores far better than ``nj`` workers that each try to use all of them.
+Workers come from multiprocessing's "forkserver" (Python 3.14's default on Linux; "spawn" where
+it is missing): a fresh single-threaded server imports the job's module once and forks each
+worker from it, which is as safe as spawn (no threads or locks are inherited from the caller)
+without every worker paying the imports again. :func:`start_worker_server` starts it early so
+that its imports overlap the caller's own. Workers are limited to one BLAS/OpenMP/torch thread:
+``nj`` single-threaded workers use the cores far better than ``nj`` workers that each try to
+use all of them.
+
+This module must stay light (stdlib + tqdm): it is imported before numpy and pyworld.
 """
 from __future__ import annotations
 
@@ -11,8 +17,6 @@ import multiprocessing as mp
 import os
 import sys
 from typing import Any, Callable, Iterator, Sequence, TypeVar
-
-from tqdm import tqdm
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -23,7 +27,7 @@ THREAD_ENV_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
 
 @contextlib.contextmanager
 def single_thread_env() -> Iterator[None]:
-    """Set the thread-count variables to 1 while workers start (BLAS reads them at import)."""
+    """Set the thread-count variables to 1 while worker processes start (BLAS reads them at import)."""
     saved = {k: os.environ.get(k) for k in THREAD_ENV_VARS}
     os.environ.update({k: "1" for k in THREAD_ENV_VARS})
     try:
@@ -34,6 +38,26 @@ def single_thread_env() -> Iterator[None]:
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
+
+
+def _context() -> Any:
+    methods = mp.get_all_start_methods()
+    return mp.get_context("forkserver" if "forkserver" in methods else "spawn")
+
+
+def start_worker_server(preload: Sequence[str]) -> None:
+    """Start the process that workers are forked from, importing ``preload`` in it, now.
+
+    Optional: :func:`imap_jobs` starts it anyway, but only when the first pool is made. Has
+    no effect once the server runs, or where there is no forkserver.
+    """
+    if "forkserver" not in mp.get_all_start_methods():
+        return
+    from multiprocessing import forkserver
+
+    mp.set_forkserver_preload(list(preload))
+    with single_thread_env():
+        forkserver.ensure_running()
 
 
 def _init_worker(initializer: Callable[..., None] | None, initargs: tuple[Any, ...]) -> None:
@@ -48,25 +72,24 @@ def imap_jobs(func: Callable[[T], R], tasks: Sequence[T], nj: int, *,
               desc: str = "", progress: bool = True) -> Iterator[R]:
     """Yield ``func(task)`` for every task, in completion order.
 
-    ``func`` and ``initializer`` must be module-level functions (spawned workers import them).
+    ``func`` and ``initializer`` must be module-level functions (workers import them by name).
     With ``nj <= 1`` everything runs in this process, which is cheaper for small jobs and
     easier to debug.
     """
-    bar = tqdm(total=len(tasks), desc=desc, unit="utt", disable=not progress, dynamic_ncols=True)
-    try:
-        if nj <= 1 or len(tasks) <= 1:
-            if initializer is not None:
-                initializer(*initargs)
+    from tqdm import tqdm
+
+    if nj <= 1 or len(tasks) <= 1:
+        if initializer is not None:
+            initializer(*initargs)
+        with tqdm(total=len(tasks), desc=desc, unit="utt", disable=not progress, dynamic_ncols=True) as bar:
             for task in tasks:
                 yield func(task)
                 bar.update()
-            return
-        ctx = mp.get_context("spawn")
-        with single_thread_env():
-            pool = ctx.Pool(min(nj, len(tasks)), initializer=_init_worker, initargs=(initializer, initargs))
-        with pool:
-            for result in pool.imap_unordered(func, tasks, chunksize=1):
-                yield result
-                bar.update()
-    finally:
-        bar.close()
+        return
+    start_worker_server([func.__module__])  # no-op if already running
+    with single_thread_env():
+        pool = _context().Pool(min(nj, len(tasks)), initializer=_init_worker, initargs=(initializer, initargs))
+    with pool, tqdm(total=len(tasks), desc=desc, unit="utt", disable=not progress, dynamic_ncols=True) as bar:
+        for result in pool.imap_unordered(func, tasks, chunksize=1):
+            yield result
+            bar.update()

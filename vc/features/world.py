@@ -4,8 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import pyworld
 
+from vc.features._deps import pyworld
 from vc.features.config import FeatureConfig
 from vc.features.mcep import sp_to_mcep
 

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import numpy as np
-import pyworld
 
+from vc.features._deps import pyworld
 from vc.features.config import FeatureConfig
 from vc.features.mcep import mcep_to_sp
 
