@@ -28,11 +28,13 @@ example:
   vc-extract --data data/train --out dump/train --conf conf/feats.yaml --nj 4
 
 cluster (e.g. a Slurm array job): each task extracts one shard and writes feats.<i>.scp and
-failed.<i>.txt; one merge step then writes feats.scp and failed.txt for the whole set:
-  sbatch --array=1-16 --wrap 'vc-extract --data data/train --out dump/train \\
-      --num-shards 16 --shard $SLURM_ARRAY_TASK_ID'
-  vc-extract --data data/train --out dump/train --merge
-(an un-sharded run instead of --merge also merges, and retries the failed utterances.)
+failed.<i>.txt; one merge step (same --conf) then writes feats.scp and failed.txt for the set:
+  jid=$(sbatch --parsable --array=1-16 --wrap 'vc-extract --data data/train --out dump/train \\
+      --conf conf/feats.yaml --num-shards 16 --shard $SLURM_ARRAY_TASK_ID --no-progress')
+  sbatch --dependency=afterok:$jid --wrap \\
+      'vc-extract --data data/train --out dump/train --conf conf/feats.yaml --merge'
+(an un-sharded run instead of --merge also merges, and retries the failed utterances; a merge
+that finds utterances neither extracted nor failed names them and exits 1.)
 
 exit status: 0 on success; 1 when more than --max-fail-fraction of the utterances failed,
 when --merge finds unfinished shards, or on bad input/settings.
