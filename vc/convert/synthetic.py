@@ -15,6 +15,30 @@ import numpy as np
 
 from vc.features import FeatureConfig, SpeakerStats, analyze
 
+#: A generator small enough for tests to build and run in milliseconds (any mcep_dim).
+TINY_MODEL: dict[str, Any] = {"generator": [
+    {"channels": 8, "kernel": [3, 9], "stride": [1, 1]},
+    {"channels": 16, "kernel": [4, 8], "stride": [2, 2]},
+    {"channels": 4, "kernel": [None, 5], "stride": [None, 1]},
+]}
+
+
+def speaker_waves(f0_by_speaker: Mapping[str, float], sample_rate: int, *, utts: int = 2, duration: float = 0.8,
+                  seed: int = 0) -> dict[str, list[np.ndarray]]:
+    """Speech-like utterances per speaker (``vc.features.testsignal``), each speaker at its own pitch.
+
+    Utterances vary in length, vowels and pitch (+-10 %) so that the statistics have spread.
+    """
+    from vc.features.testsignal import speech_like
+
+    vowels = ("aiu", "eau", "iue", "uai")
+    out: dict[str, list[np.ndarray]] = {}
+    for k, (spk, f0) in enumerate(f0_by_speaker.items()):
+        out[spk] = [speech_like(duration * (1.0 - 0.2 * (u % 2)), sample_rate, f0 * (1.0 + 0.1 * (u % 3 - 1)),
+                                vowels=vowels[u % len(vowels)], seed=seed + 100 * k + u)[0]
+                    for u in range(utts)]
+    return out
+
 
 def random_bundle(exp_dir: str | os.PathLike, waves: Mapping[str, Sequence[np.ndarray]], features: FeatureConfig,
                   *, model: Mapping[str, Any] | None = None, seed: int = 0) -> Path:

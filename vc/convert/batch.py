@@ -1,0 +1,328 @@
+"""Batch conversion of a data dir to several target speakers: parallel, shardable, resumable.
+
+Work unit = one source utterance: it is read and analysed once and then converted to every
+requested target, because WORLD analysis costs about as much as all the rest of a conversion.
+Each worker process loads the model once and runs torch on one thread (``--nj`` processes on
+``--nj`` cores beat one process fighting its own thread pool). Every output is written
+atomically, so after a crash or a kill the files that exist are complete and a rerun only does
+the rest. Shards (``--num-shards K --shard i``) split the sorted utterance list exactly as
+``DataDir.shard`` does for extraction; each writes its own ``manifest.<i>.tsv`` and
+``failed.<i>.tsv`` (as vc-extract writes ``feats.<i>.scp``), and :func:`merge_shards` (or a final
+unsharded run, which also retries failures) writes the whole set's ``manifest.tsv``.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import soundfile as sf
+from tqdm import tqdm
+
+from vc.convert.manifest import ManifestRow, read_failed, shard_suffix, write_failed, write_manifest
+from vc.data import DataDir
+from vc.features.parallel import imap_jobs
+from vc.fileio import atomic_write_text
+
+if TYPE_CHECKING:  # torch is imported only inside worker processes (see _init_worker)
+    from vc.convert.converter import Converter, ConverterOptions
+
+log = logging.getLogger(__name__)
+
+#: Records how an output folder was made, so that a resumed run with another model or other
+#: options does not silently mix two kinds of output in one manifest.
+SETTINGS_FILE = "convert.json"
+
+
+class BatchError(ValueError):
+    """A batch run that cannot start (bad targets, output folder made with other settings...)."""
+
+
+@dataclass(frozen=True)
+class UttJob:
+    """One source utterance and the outputs still to be made from it."""
+
+    utt: str
+    src_spk: str
+    wav_path: str
+    outputs: tuple[tuple[str, str], ...]  # (target speaker, output path)
+
+
+@dataclass
+class BatchResult:
+    """What a batch run did; ``failures`` holds ``(utt, tgt_spk, reason)``."""
+
+    converted: int = 0
+    skipped: int = 0
+    failures: list[tuple[str, str, str]] = field(default_factory=list)
+    manifest: Path | None = None
+    failed_list: Path | None = None
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+
+def output_path(outdir: str | os.PathLike, utt: str, tgt: str) -> Path:
+    """Where the conversion of ``utt`` to ``tgt`` goes: ``<outdir>/wav/<tgt>/<utt>_to_<tgt>.wav``."""
+    return Path(outdir) / "wav" / tgt / f"{utt}_to_{tgt}.wav"
+
+
+def parse_targets(spec: str, speakers: list[str]) -> list[str]:
+    """``"all"`` or a comma list, checked against the model's speakers (unknown -> BatchError)."""
+    if spec.strip() == "all":
+        return list(speakers)
+    wanted = [t.strip() for t in spec.split(",") if t.strip()]
+    if not wanted:
+        raise BatchError(f"--targets is empty; use 'all' or a comma list of: {', '.join(speakers)}")
+    unknown = [t for t in wanted if t not in speakers]
+    if unknown:
+        raise BatchError(f"unknown target speaker(s) {', '.join(unknown)}; the model knows: {', '.join(speakers)}")
+    return list(dict.fromkeys(wanted))  # drop repeats, keep order
+
+
+def is_complete(path: Path) -> bool:
+    """An existing output that soundfile can open and that has samples.
+
+    Outputs are written atomically, so this only rejects files damaged from outside (a copy
+    cut short, a full disk while syncing); those are converted again rather than trusted.
+    """
+    if not path.is_file():
+        return False
+    try:
+        return sf.info(str(path)).frames > 0
+    except (sf.SoundFileError, RuntimeError) as exc:
+        log.warning("%s: existing output is unreadable (%s); converting it again", path, exc)
+        return False
+
+
+def plan(data: DataDir, targets: list[str], outdir: Path, *, overwrite: bool = False) -> tuple[list[UttJob], list[ManifestRow], int]:
+    """Split the work into jobs still to do and rows already done.
+
+    Returns ``(jobs, done_rows, skipped)``: every utterance goes to every target except its own
+    speaker; outputs that already exist complete are skipped unless ``overwrite``.
+    """
+    jobs: list[UttJob] = []
+    done: list[ManifestRow] = []
+    for utt in data.utts:
+        src = data.utt2spk[utt]
+        todo = []
+        for tgt in targets:
+            if tgt == src:
+                continue
+            path = output_path(outdir, utt, tgt)
+            if not overwrite and is_complete(path):
+                done.append(ManifestRow(utt, src, tgt, str(path)))
+            else:
+                todo.append((tgt, str(path)))
+        if todo:
+            jobs.append(UttJob(utt, src, data.wav_scp[utt], tuple(todo)))
+    return jobs, done, len(done)
+
+
+def _job_size(job: UttJob) -> int:
+    try:
+        return os.stat(job.wav_path).st_size * len(job.outputs)
+    except OSError:
+        return 0  # a missing file fails fast in the worker, with its reason
+
+
+# ---------------------------------------------------------------------------- worker side
+# Set in each worker by _init_worker (and in the driver process itself when nj == 1).
+_CONVERTER: "Converter | None" = None
+_LOAD_ERROR: str | None = None
+
+
+def _init_worker(model_dir: str, options: "ConverterOptions", log_level: int) -> None:
+    """Load the model once per worker process, on one torch thread.
+
+    A load failure is kept and reported for every job of this worker (a raising initializer
+    would make the pool respawn workers forever).
+    """
+    global _CONVERTER, _LOAD_ERROR
+    if _CONVERTER is not None:
+        return  # nj == 1: the driver's own converter
+    logging.basicConfig(level=log_level, format="%(asctime)s %(levelname)s %(name)s[%(process)d]: %(message)s",
+                        datefmt="%H:%M:%S")
+    import torch
+
+    torch.set_num_threads(1)
+    from vc.convert.converter import Converter
+
+    try:
+        _CONVERTER = Converter.from_bundle(model_dir, options=options)
+    except Exception as exc:  # noqa: BLE001 - reported for each job in failed.tsv
+        _LOAD_ERROR = f"worker could not load {model_dir}: {type(exc).__name__}: {exc}"
+
+
+def convert_job(converter: "Converter", job: UttJob) -> list[tuple[str, str, str | None]]:
+    """Convert one utterance to its targets; returns ``(tgt, path, error or None)`` per output.
+
+    Errors are caught per utterance/target and returned as reasons so that one bad file ends up
+    in ``failed.tsv`` instead of stopping hours of work.
+    """
+    from vc.audio import load_audio, write_audio
+
+    try:
+        wave = load_audio(job.wav_path, converter.sample_rate)
+        analysis = converter.analyze(wave, converter.sample_rate, source=job.src_spk, name=job.wav_path)
+    except Exception as exc:  # noqa: BLE001 - reported per output in failed.tsv
+        reason = f"{type(exc).__name__}: {exc}"
+        return [(tgt, path, reason) for tgt, path in job.outputs]
+    results: list[tuple[str, str, str | None]] = []
+    for tgt, path in job.outputs:
+        try:
+            out, sr = converter.convert_analysis(analysis, tgt)
+            write_audio(path, out, sr)
+            results.append((tgt, path, None))
+        except Exception as exc:  # noqa: BLE001 - reported in failed.tsv
+            results.append((tgt, path, f"{type(exc).__name__}: {exc}"))
+    return results
+
+
+def _run_job(job: UttJob) -> tuple[UttJob, list[tuple[str, str, str | None]]]:
+    if _CONVERTER is None:
+        return job, [(tgt, path, _LOAD_ERROR or "model not loaded") for tgt, path in job.outputs]
+    return job, convert_job(_CONVERTER, job)
+
+
+# ---------------------------------------------------------------------------- driver side
+def _check_settings(outdir: Path, settings: dict[str, Any], overwrite: bool) -> None:
+    path = outdir / SETTINGS_FILE
+    if path.is_file() and not overwrite:
+        old = json.loads(path.read_text(encoding="utf-8"))
+        if old != settings:
+            diff = ", ".join(f"{k}: {old.get(k)!r} -> {settings.get(k)!r}"
+                             for k in sorted(set(old) | set(settings)) if old.get(k) != settings.get(k))
+            raise BatchError(
+                f"{outdir} holds outputs made with other settings ({diff}); "
+                "use another --outdir, or --overwrite to convert everything again")
+    atomic_write_text(path, json.dumps(settings, indent=1, sort_keys=True) + "\n")
+
+
+def _load_data(data_dir: str | os.PathLike, num_shards: int, shard: int | None) -> DataDir:
+    data = DataDir.load(data_dir)
+    if num_shards > 1:
+        if shard is None:
+            raise BatchError("a shard number (--shard) is required with --num-shards > 1")
+        data = data.shard(num_shards, shard)
+    return data
+
+
+def run_batch(
+    model_dir: str | os.PathLike,
+    data_dir: str | os.PathLike,
+    outdir: str | os.PathLike,
+    *,
+    targets: str = "all",
+    options: "ConverterOptions | None" = None,
+    nj: int = 1,
+    num_shards: int = 1,
+    shard: int | None = None,
+    overwrite: bool = False,
+    progress: bool = True,
+) -> BatchResult:
+    """Convert every utterance of ``data_dir`` (or one shard of it) to every target.
+
+    The model is loaded once here, to check the targets and the output folder before any work
+    starts (and, with ``nj == 1``, to do the work), and once in each worker process otherwise.
+    """
+    from vc.convert.converter import Converter, ConverterOptions
+
+    global _CONVERTER
+    if nj < 1:
+        raise BatchError(f"--nj must be >= 1, got {nj}")
+    options = options or ConverterOptions()
+    start = time.perf_counter()
+    outdir = Path(outdir)
+    data = _load_data(data_dir, num_shards, shard)
+    converter = Converter.from_bundle(model_dir, options=options)
+    target_list = parse_targets(targets, converter.speakers)
+    _check_settings(outdir, converter.describe(), overwrite)
+
+    jobs, rows, skipped = plan(data, target_list, outdir, overwrite=overwrite)
+    jobs.sort(key=lambda j: (-_job_size(j), j.utt))  # longest first: the workers finish together
+    result = BatchResult(skipped=skipped)
+    tag = shard_suffix(num_shards, shard)
+    log.info("%s%s: %d utterance(s) x %d target(s): %d file(s) to convert, %d already done",
+             data_dir, f" (shard {shard} of {num_shards})" if tag else "", len(data.utts), len(target_list),
+             sum(len(j.outputs) for j in jobs), skipped)
+
+    in_process = nj == 1 or len(jobs) <= 1
+    if in_process:
+        import torch
+
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)  # the same per-process work as each of nj workers
+        _CONVERTER = converter
+    else:
+        del converter  # each worker loads its own; free this one's memory
+    try:
+        for job, outcomes in imap_jobs(_run_job, jobs, nj, initializer=_init_worker,
+                                       initargs=(str(model_dir), options, logging.getLogger().getEffectiveLevel()),
+                                       desc="convert", progress=progress):
+            for tgt, path, error in outcomes:
+                if error is None:
+                    result.converted += 1
+                    rows.append(ManifestRow(job.utt, job.src_spk, tgt, path))
+                else:
+                    log.error("%s -> %s: %s", job.utt, tgt, error)
+                    result.failures.append((job.utt, tgt, error))
+    finally:
+        if in_process:
+            _CONVERTER = None
+            torch.set_num_threads(threads)
+
+    result.manifest = outdir / f"manifest{tag}.tsv"
+    write_manifest(result.manifest, rows)
+    result.failed_list = outdir / f"failed{tag}.tsv"
+    write_failed(result.failed_list, result.failures)
+    result.seconds = time.perf_counter() - start
+    log.info("converted %d, skipped %d (already done), failed %d in %.1f s; manifest: %s%s",
+             result.converted, result.skipped, len(result.failures), result.seconds, result.manifest,
+             f"; failures: {result.failed_list}" if result.failures else "")
+    return result
+
+
+def merge_shards(model_dir: str | os.PathLike, data_dir: str | os.PathLike, outdir: str | os.PathLike, *,
+                 targets: str = "all") -> BatchResult:
+    """Write ``manifest.tsv``/``failed.tsv`` for the whole set after sharded runs; converts nothing.
+
+    The output files are the truth (a conversion is done when its file is complete); the
+    shards' ``failed.<i>.tsv`` give the reasons for the others. Outputs that are neither done nor
+    failed mean a shard did not finish, which is an error naming them (rerun that shard, or run
+    without --merge to convert them here).
+    """
+    from vc.train.bundle import read_speakers
+
+    outdir = Path(outdir)
+    data = DataDir.load(data_dir)
+    target_list = parse_targets(targets, read_speakers(model_dir))
+    jobs, rows, skipped = plan(data, target_list, outdir)
+    reasons: dict[tuple[str, str], str] = {}
+    for path in sorted(outdir.glob("failed.*.tsv")):
+        reasons.update({(utt, tgt): why for utt, tgt, why in read_failed(path)})
+    result = BatchResult(skipped=skipped)
+    missing = []
+    for job in jobs:
+        for tgt, _ in job.outputs:
+            if (job.utt, tgt) in reasons:
+                result.failures.append((job.utt, tgt, reasons[(job.utt, tgt)]))
+            else:
+                missing.append(f"{job.utt}->{tgt}")
+    if missing:
+        raise BatchError(f"{outdir}: {len(missing)} conversion(s) neither done nor failed (unfinished shard?): "
+                         + ", ".join(missing[:10]) + (" ..." if len(missing) > 10 else "")
+                         + "\nRerun the missing shards, or run without --merge to convert them here.")
+    result.manifest = outdir / "manifest.tsv"
+    write_manifest(result.manifest, rows)
+    result.failed_list = outdir / "failed.tsv"
+    write_failed(result.failed_list, result.failures)
+    log.info("merged: %d converted file(s), %d failure(s); manifest: %s", len(rows), len(result.failures),
+             result.manifest)
+    return result
