@@ -31,17 +31,22 @@ def voice(speaker: str, sentence: str, *, seed: int = 0, f0_scale: float = 1.0, 
     return wave
 
 
-def make_corpus(root: Path, *, with_text: bool = True, text_style: str = "plain") -> Path:
-    """Write ``root/data/ref`` (every speaker says every sentence) and return the data dir path."""
+def make_corpus(root: Path, *, with_text: bool = True, text_style: str = "plain", utt_fmt: str = "{spk}_{sent}",
+                texts: dict[str, str] | None = None) -> Path:
+    """Write ``root/data/ref`` (every speaker says every sentence) and return the data dir path.
+
+    ``utt_fmt`` names utterances; ``texts`` overrides the transcript of a sentence.
+    """
     wav_scp, utt2spk, text = {}, {}, {}
     for spk in SPEAKERS:
         for sent, (_, words) in SENTENCES.items():
-            utt = f"{spk}_{sent}"
+            utt = utt_fmt.format(spk=spk, sent=sent)
             path = root / "wav" / spk / f"{sent}.wav"
             path.parent.mkdir(parents=True, exist_ok=True)
             sf.write(path, voice(spk, sent, seed=zlib.crc32(utt.encode()) % 1000), SR)
             wav_scp[utt], utt2spk[utt] = str(path), spk
             # a different spelling per speaker: matching must normalise case/punctuation
+            words = (texts or {}).get(sent, words)
             text[utt] = words.upper() + "." if (text_style == "messy" and spk == "spkB") else words
     data = root / "data" / "ref"
     DataDir(wav_scp=wav_scp, utt2spk=utt2spk, text=text if with_text else None).save(data)
@@ -49,7 +54,7 @@ def make_corpus(root: Path, *, with_text: bool = True, text_style: str = "plain"
 
 
 def make_conversions(root: Path, name: str, *, quality: float = 0.03, pairs=(("spkA", "spkB"), ("spkB", "spkA")),
-                     seed: int = 7, utt_ids: dict[str, str] | None = None) -> Path:
+                     seed: int = 7, utt_fmt: str = "{spk}_{sent}") -> Path:
     """Simulated conversions of every sentence for ``pairs``; returns the manifest path.
 
     ``quality`` is the relative F0 error of the simulated conversion (0 = exact F0).
@@ -58,7 +63,7 @@ def make_conversions(root: Path, name: str, *, quality: float = 0.03, pairs=(("s
     rows = []
     for src, tgt in pairs:
         for sent in SENTENCES:
-            utt = f"{src}_{sent}" if utt_ids is None else utt_ids[f"{src}_{sent}"]
+            utt = utt_fmt.format(spk=src, sent=sent)
             path = out / "wav" / f"{utt}-{tgt}.wav"
             path.parent.mkdir(parents=True, exist_ok=True)
             sf.write(path, voice(tgt, sent, seed=seed, f0_scale=1.0 + quality), SR)

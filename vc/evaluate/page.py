@@ -65,11 +65,13 @@ def _safe_stem(text: str) -> str:
     return stem or "clip"
 
 
-def _asset_name(path: str, sample_rate: int, label: str) -> str:
-    """File name tied to the origin's identity, so changed inputs never reuse stale assets."""
+def _asset_name(path: str, sample_rate: int) -> str:
+    """File name tied to the origin's identity: a file shown twice is stored once, and a changed
+    input never reuses a stale asset. The readable part is only for people browsing the folder."""
     st = os.stat(path)
     ident = "\0".join([os.path.abspath(path), str(st.st_size), str(st.st_mtime_ns), str(sample_rate)])
-    return f"{_safe_stem(label)}-{hashlib.sha1(ident.encode('utf-8')).hexdigest()[:12]}"
+    parent = Path(path).parent.name
+    return f"{_safe_stem(parent + '-' + Path(path).stem)}-{hashlib.sha1(ident.encode('utf-8')).hexdigest()[:12]}"
 
 
 def _spectrogram_png(path: Path, wave: np.ndarray, sample_rate: int) -> None:
@@ -92,9 +94,9 @@ def _spectrogram_png(path: Path, wave: np.ndarray, sample_rate: int) -> None:
         fig.savefig(tmp, format="png")
 
 
-def _make_assets(out_dir: Path, src_path: str, sample_rate: int, label: str) -> tuple[str, str]:
+def _make_assets(out_dir: Path, src_path: str, sample_rate: int) -> tuple[str, str]:
     """Transcode ``src_path`` to 16-bit WAV and draw its spectrogram (both skipped if present)."""
-    name = _asset_name(src_path, sample_rate, label)
+    name = _asset_name(src_path, sample_rate)
     wav_rel, png_rel = f"audio/{name}.wav", f"img/{name}.png"
     wav_abs, png_abs = out_dir / wav_rel, out_dir / png_rel
     if not (wav_abs.is_file() and png_abs.is_file()):
@@ -186,12 +188,12 @@ def build_sample_page(out_dir: str | os.PathLike, result: "EvaluationResult", *,
     bar = tqdm(total=total, desc="page", unit="clip", disable=not progress or total == 0)
     e = html.escape
 
-    def clip(caption: str, path: str | None, label: str, score: str = "", note: str | None = None) -> Clip:
+    def clip(caption: str, path: str | None, score: str = "", note: str | None = None) -> Clip:
         bar.update()
         if path is None:
             return Clip(caption, None, None, score, note)
         try:
-            wav, png = _make_assets(out_dir, path, sr, label)
+            wav, png = _make_assets(out_dir, path, sr)
         except (AudioError, OSError, ValueError) as exc:
             log.warning("sample page: %s left out: %s", path, exc)
             return Clip(caption, None, None, score, f"could not be read: {exc}")
@@ -208,20 +210,20 @@ def build_sample_page(out_dir: str | os.PathLike, result: "EvaluationResult", *,
                 text = f'<span class="text" dir="auto">{e(any_item.text)}</span>' if any_item.text else ""
                 cells = [f'<td class="utt">{e(utt)}{text}</td>']
                 floor = scores.get((NONE_LABEL, utt, src, tgt))
-                cells.append(_clip_html(clip(f"{src} (source)", result.index.source_path(utt), f"src-{utt}",
+                cells.append(_clip_html(clip(f"{src} (source)", result.index.source_path(utt),
                                              ("no conversion: " + _score_text(floor)) if floor else "",
                                              "source audio not in --ref-data/--src-data")))
                 if any_item.ref_path:
-                    ref = clip(f"{tgt}: {any_item.ref_utt}", any_item.ref_path, f"ref-{any_item.ref_utt}")
+                    ref = clip(f"{tgt}: {any_item.ref_utt}", any_item.ref_path)
                 else:
                     other = result.ref.spk2utt.get(tgt, [])
                     ref = clip(f"{tgt}: {other[0]} (other sentence)" if other else f"{tgt}",
-                               result.ref.wav_scp[other[0]] if other else None, f"ref-{other[0] if other else tgt}",
+                               result.ref.wav_scp[other[0]] if other else None,
                                note=f"no recording of speaker {tgt} in the reference data")
                 cells.append(_clip_html(ref))
                 for s in systems:
                     it = items.get((s, utt, src, tgt))
-                    cells.append(_clip_html(clip(s, it.path if it else None, f"{s}-{utt}-{tgt}",
+                    cells.append(_clip_html(clip(s, it.path if it else None,
                                                  _score_text(scores.get((s, utt, src, tgt))),
                                                  "not converted by this system")))
                 trs.append(f'<tr class="sample" data-utt="{e(utt)}" data-pair="{e(src)}-{e(tgt)}">'

@@ -131,6 +131,9 @@ def build_items(manifests: dict[str, str | os.PathLike], index: ReferenceIndex, 
     items: list[EvalItem] = []
     seen: dict[tuple[str, str, str], None] = {}
     warnings: list[str] = []
+    no_audio: list[str] = []
+    unknown_targets: set[str] = set()
+    ref_speakers = set(index.ref.utt2spk.values())
     for label, manifest in manifests.items():
         rows = read_manifest(manifest)
         if not rows:
@@ -140,6 +143,8 @@ def build_items(manifests: dict[str, str | os.PathLike], index: ReferenceIndex, 
             if known_spk is not None and known_spk != row.src_spk:
                 warnings.append(f"{manifest}: {row.utt}: manifest says source speaker {row.src_spk!r}, "
                                 f"the data dir says {known_spk!r}")
+            if row.tgt_spk not in ref_speakers:
+                unknown_targets.add(row.tgt_spk)
             ref_utt, how = index.find(row.utt, row.src_spk, row.tgt_spk)
             common = dict(utt=row.utt, src_spk=row.src_spk, tgt_spk=row.tgt_spk, ref_utt=ref_utt,
                           ref_path=index.ref.wav_scp[ref_utt] if ref_utt else None, match=how,
@@ -150,8 +155,14 @@ def build_items(manifests: dict[str, str | os.PathLike], index: ReferenceIndex, 
                 seen[key] = None
                 src_path = index.source_path(row.utt)
                 if src_path is None:
-                    warnings.append(f"no-conversion floor skipped for {row.utt}: its audio is in neither "
-                                    f"--ref-data nor --src-data")
+                    no_audio.append(row.utt)
                 else:
                     items.append(EvalItem(system=NONE_LABEL, path=src_path, **common))
+    if unknown_targets:
+        warnings.append(f"target speaker(s) {', '.join(sorted(unknown_targets))} have no utterance in the reference "
+                        "data: no reference, no centroid (speaker similarity undefined, speaker-ID counted wrong)")
+    if no_audio:
+        uniq = sorted(set(no_audio))
+        warnings.append(f"no-conversion floor skipped for {len(uniq)} source utterance(s) whose audio is in neither "
+                        f"--ref-data nor --src-data: {' '.join(uniq[:5])}{' ...' if len(uniq) > 5 else ''}")
     return items, warnings
