@@ -59,8 +59,12 @@ def cpu_cores() -> int:
         return os.cpu_count() or 1
 
 
-def resolve_device(spec: str, info: DistInfo) -> torch.device:
-    """``auto`` -> the local CUDA device when there is one, else the CPU with all its cores."""
+def resolve_device(spec: str, info: DistInfo, cpu_threads: int = 0) -> torch.device:
+    """``auto`` -> the local CUDA device when there is one, else the CPU with all its cores.
+
+    On the CPU, ``cpu_threads`` > 0 fixes the number of intra-op threads; 0 shares this
+    process's cores among the local ``torchrun`` processes.
+    """
     if spec not in ("auto", "cpu", "cuda") and not spec.startswith("cuda:"):
         raise ValueError(f"device must be auto, cpu or cuda[:N], got {spec!r}")
     if spec == "auto":
@@ -72,7 +76,7 @@ def resolve_device(spec: str, info: DistInfo) -> torch.device:
         torch.cuda.set_device(device)
         return device
     local_world = int(os.environ.get("LOCAL_WORLD_SIZE", str(info.world_size)))
-    torch.set_num_threads(max(1, cpu_cores() // max(1, local_world)))
+    torch.set_num_threads(cpu_threads or max(1, cpu_cores() // max(1, local_world)))
     return torch.device("cpu")
 
 

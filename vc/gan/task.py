@@ -43,12 +43,14 @@ class Phase:
     A phase runs on steps where ``step % every == 0`` (steps are 1-based): WGAN-GP's
     ``n_critic = 5`` is ``Phase("G", "G", every=5)`` next to ``Phase("D", "D")``. The same
     optimizer may appear in several phases (StarGAN v2 updates D with a latent-code batch and
-    then with a reference batch).
+    then with a reference batch). ``ema=False`` skips the EMA update after the phase, so that a
+    network stepped in two phases of a step is averaged once per step (StarGAN v2's G).
     """
 
     name: str
     optimizer: str
     every: int = 1
+    ema: bool = True
 
 
 @dataclass

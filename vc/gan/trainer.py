@@ -54,6 +54,7 @@ class TrainerConfig:
     channels_last: bool = False
     compile: bool = False               # torch.compile each network's forward
     find_unused_parameters: bool = False  # DDP option for networks with branches unused in a phase
+    cpu_threads: int = 0                # torch intra-op threads on the CPU; 0 = every core this process may use
 
     def validate(self) -> None:
         if self.max_steps < 1:
@@ -61,6 +62,8 @@ class TrainerConfig:
         for name in ("log_every", "checkpoint_every", "keep_checkpoints"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.cpu_threads < 0:
+            raise ValueError(f"cpu_threads must be >= 0, got {self.cpu_threads}")
         if self.sample_every < 0:
             raise ValueError(f"sample_every must be >= 0, got {self.sample_every}")
         if self.adam_impl not in ADAM_IMPLS:
@@ -95,8 +98,9 @@ class Trainer:
     """Runs a ``GanTask``; see ``vc.gan`` for the overall picture."""
 
     def __init__(self, task: GanTask, cfg: TrainerConfig, out_dir: str | Path, *, device: str = "auto",
-                 seed: int = 0):
+                 seed: int = 0, progress: bool = True):
         cfg.validate()
+        self.progress = progress
         self.task = task
         self.cfg = cfg
         self.out_dir = Path(out_dir)
@@ -112,7 +116,7 @@ class Trainer:
     def _setup(self) -> None:
         kind = "cuda" if self.device_spec.startswith("cuda") or (self.device_spec == "auto" and torch.cuda.is_available()) else "cpu"
         self.info = init_distributed(kind)
-        self.device = resolve_device(self.device_spec, self.info)
+        self.device = resolve_device(self.device_spec, self.info, self.cfg.cpu_threads)
         self.amp_dtype = resolve_amp(self.cfg.amp, self.device)
         seed_everything(self.seed + self.info.rank)
         ctx = TrainContext(self.device, self.info, self.seed, self.out_dir, self.amp_dtype)
@@ -263,7 +267,7 @@ class Trainer:
             if spec.grad_clip is not None:
                 torch.nn.utils.clip_grad_norm_(params, spec.grad_clip)
             opt.step()
-        for name in spec.modules:
+        for name in spec.modules if phase.ema else ():
             if name in self.emas:
                 self.emas[name].update(self.nets[name])
         logs: dict[str, Any] = {f"{phase.name}/{k}": v for k, v in out.terms.items()}
@@ -309,7 +313,7 @@ class Trainer:
             m.train()
         last_ckpt: Path | None = existing if resume else None
         means: dict[str, float] = {}
-        bar = tqdm(total=end, initial=self.step, disable=not self.info.is_main, desc="train", dynamic_ncols=True)
+        bar = tqdm(total=end, initial=self.step, disable=not (self.progress and self.info.is_main), desc="train", dynamic_ncols=True)
         try:
             while self.step < end:
                 step = self.step + 1

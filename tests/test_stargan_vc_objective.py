@@ -1,0 +1,91 @@
+"""Each term of the StarGAN-VC objective sends gradient to the network it trains, and the trainer
+updates only the phase's own network."""
+from __future__ import annotations
+
+import pytest
+import torch
+
+from vc.config import from_dict
+from vc.features import SpeakerStats
+from vc.gan import Trainer
+from vc.gan.task import TrainContext
+from vc.gan.runtime import DistInfo
+from vc.train.bundle import resolve_config
+from vc.train.config import TrainConfig
+from vc.train.task import VoiceConversionTask
+
+from test_train_fixtures import make_dump, tiny_config
+
+
+@pytest.fixture(scope="module")
+def dump(tmp_path_factory):
+    return make_dump(tmp_path_factory.mktemp("dump"), utts_per_speaker=3)
+
+
+def _task(dump, tmp_path, **loss):
+    feats, stats_path = dump
+    stats = SpeakerStats.load(stats_path)
+    cfg = resolve_config(from_dict(TrainConfig, tiny_config(loss=loss)), stats)
+    task = VoiceConversionTask(cfg, feats, stats, progress=False)
+    task.setup(TrainContext(torch.device("cpu"), DistInfo(), 0, tmp_path))
+    return task
+
+
+def _grad_norms(term, nets):
+    out = {}
+    for name, net in nets.items():
+        params = [p for p in net.parameters() if p.requires_grad]
+        grads = torch.autograd.grad(term, params, retain_graph=True, allow_unused=True)
+        out[name] = sum(float(g.abs().sum()) for g in grads if g is not None)
+    return out
+
+
+@pytest.mark.parametrize("adversarial", ["lsgan", "nonsaturating", "wgan", "hinge"])
+def test_each_term_reaches_the_right_network(dump, tmp_path, adversarial):
+    torch.manual_seed(0)
+    task = _task(dump, tmp_path, adversarial=adversarial)
+    nets = task.build_networks()
+    batch = task.next_batch(1)
+    d = task.compute_losses("D", nets, batch, 1)
+    expected_d = {"adv", "gp"} if adversarial == "wgan" else {"adv"}
+    assert set(d.terms) == expected_d
+    for name, term in d.terms.items():
+        g = _grad_norms(term, nets)
+        assert g["D"] > 0 and g["G"] == 0 and g["C"] == 0, (name, g)
+    c = task.compute_losses("C", nets, batch, 1)
+    g = _grad_norms(c.terms["cls"], nets)
+    assert g["C"] > 0 and g["G"] == 0 and g["D"] == 0
+    gl = task.compute_losses("G", nets, batch, 1)
+    assert set(gl.terms) == {"adv", "cls", "cyc", "id"}
+    for name, term in gl.terms.items():
+        g = _grad_norms(term, nets)
+        assert g["G"] > 0, (name, g)          # G's classification loss is on G's output
+        if name in ("cyc", "id"):
+            assert g["D"] == 0 and g["C"] == 0, (name, g)
+
+
+def test_identity_term_stops_after_configured_step(dump, tmp_path):
+    task = _task(dump, tmp_path, identity_until=2, lambda_id=3.0)
+    nets = task.build_networks()
+    batch = task.next_batch(1)
+    assert task.compute_losses("G", nets, batch, 2).weights["id"] == 3.0
+    assert "id" not in task.compute_losses("G", nets, batch, 3).terms
+
+
+def test_trainer_updates_only_the_phase_network(dump, tmp_path):
+    feats, stats_path = dump
+    task = _task(dump, tmp_path)
+    trainer = Trainer(task, task.cfg.schedule, tmp_path / "exp", device="cpu", progress=False)
+    trainer._setup()
+    batch = task.next_batch(1)
+    for phase in trainer.phases:
+        before = {k: [p.detach().clone() for p in m.parameters()] for k, m in trainer.nets.items()}
+        grads = {k: [None if p.grad is None else p.grad.clone() for p in m.parameters()]
+                 for k, m in trainer.nets.items()}
+        trainer._run_phase(phase, batch, 1)
+        for name, net in trainer.nets.items():
+            changed = any(not torch.equal(a, p) for a, p in zip(before[name], net.parameters()))
+            assert changed == (name == phase.optimizer), (phase.name, name)
+            if name != phase.optimizer:  # no gradient was even computed for the other networks
+                for g0, p in zip(grads[name], net.parameters()):
+                    assert (g0 is None and p.grad is None) or torch.equal(g0, p.grad), (phase.name, name)
