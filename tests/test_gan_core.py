@@ -199,7 +199,8 @@ class ToyTask(GanTask):
 
 
 def _cfg(**kw):
-    base = dict(max_steps=6, log_every=1, checkpoint_every=3, keep_checkpoints=5, lr_decay_start=2, amp="off")
+    base = dict(max_steps=6, log_every=1, checkpoint_every=3, keep_checkpoints=5, lr_decay_start=2, amp="off",
+                cpu_threads=1)
     base.update(kw)
     return TrainerConfig(**base)
 

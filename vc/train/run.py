@@ -1,0 +1,40 @@
+"""One training run from paths and options: the logic behind ``vc-train`` (also usable from Python)."""
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+from vc.features import SpeakerStats
+from vc.gan import Trainer, TrainResult
+from vc.train.bundle import write_bundle, resolve_config
+from vc.train.config import TrainConfig
+from vc.train.task import VoiceConversionTask
+
+log = logging.getLogger(__name__)
+
+
+def train(cfg: TrainConfig, feats: str | os.PathLike, stats_path: str | os.PathLike, exp: str | os.PathLike, *,
+          dev_feats: str | os.PathLike | None = None, resume: bool = False, device: str = "auto",
+          until: int | None = None, progress: bool = True) -> TrainResult:
+    """Write the bundle files into ``exp`` and train (or continue training) StarGAN-VC there.
+
+    Only the main process (rank 0 under ``torchrun``) writes the bundle files.
+    """
+    stats = SpeakerStats.load(stats_path)
+    resolved = resolve_config(cfg, stats)
+    exp = Path(exp)
+    if int(os.environ.get("RANK", "0")) == 0:
+        if not resume and (exp / "checkpoints").is_dir() and any((exp / "checkpoints").glob("step_*.pt")):
+            raise FileExistsError(f"{exp} already holds a trained model; pass --resume to continue it "
+                                  "or choose another --exp")
+        write_bundle(exp, resolved, stats_path, stats)
+    task = VoiceConversionTask(resolved, feats, stats, dev_feats, progress=progress)
+    trainer = Trainer(task, resolved.schedule, exp, device=device, seed=resolved.seed,
+                      progress=progress)
+    try:
+        result = trainer.fit(resume=resume, until=until)
+    finally:
+        trainer.close()
+    log.info("finished at step %d; newest checkpoint %s", result.step, result.checkpoint)
+    return result

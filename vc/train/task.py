@@ -1,0 +1,206 @@
+"""StarGAN-VC as a ``vc.gan`` task: data, networks, the three update phases and validation samples.
+
+Objective (Kameoka et al. 2018):
+
+* D phase: ``L_adv^D`` on real ``(x, c_src)`` and fake ``(G(x, c_tgt), c_tgt)`` (+ gradient
+  penalty when ``loss.adversarial`` is ``wgan``).
+* C phase: ``L_cls^C`` = cross-entropy of C on *real* segments and their speakers.
+* G phase: ``L_adv^G + lambda_cls L_cls^G + lambda_rec L_cyc + lambda_id L_id`` where ``L_cls^G``
+  is C's cross-entropy on G's *output* ``G(x, c_tgt)`` against the target speaker. (Computing it
+  on the real input, as some public code does, gives G no classification gradient at all.)
+"""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any, Mapping
+
+import numpy as np
+import torch
+import torch.nn as nn
+from torch import Tensor
+
+from vc.features import SpeakerStats, load_features
+from vc.gan import (GanTask, OptimizerSpec, Phase, PhaseLosses, TrainContext, classification_accuracy,
+                    classification_loss, cycle_loss, get_adversarial_loss, gradient_penalty, identity_loss, one_hot)
+from vc.models.stargan_vc import build_stargan_vc
+from vc.train.config import TrainConfig
+from vc.train.data import SegmentSampler, SpeakerCorpus, fixed_segments, list_dump
+
+log = logging.getLogger(__name__)
+
+
+class VoiceConversionTask(GanTask):
+    """Trains G, D and C of StarGAN-VC on a feature dump normalised with per-speaker statistics."""
+
+    def __init__(self, cfg: TrainConfig, feats_dir: str | Path, stats: SpeakerStats,
+                 dev_dir: str | Path | None = None, progress: bool = True):
+        self.cfg = cfg
+        self.feats_dir = Path(feats_dir)
+        self.dev_dir = Path(dev_dir) if dev_dir is not None else None
+        self.stats = stats
+        self.num_speakers = len(stats.speakers)
+        self.adv = get_adversarial_loss(cfg.loss.adversarial)
+        self.progress = progress
+        self.sampler: SegmentSampler | None = None
+
+    # ---------------------------------------------------------------- GanTask
+    def setup(self, ctx: TrainContext) -> None:
+        self.device = ctx.device
+        seg = self.cfg.data.segment_frames
+        self.corpus = SpeakerCorpus.load(self.feats_dir, self.stats, min_frames=seg, pad_mode=self.cfg.data.pad_mode,
+                                         progress=self.progress and ctx.dist.is_main)
+        self.sampler = SegmentSampler(self.corpus, seg, self.cfg.data.batch_size, seed=ctx.seed + 7919 * ctx.dist.rank)
+        self.dev_corpus = None
+        if ctx.dist.is_main:
+            self.dev_corpus = self._load_dev(seg)
+
+    def _load_dev(self, seg: int) -> SpeakerCorpus:
+        if self.dev_dir is None:
+            log.warning("no --dev-feats: validation samples and accuracies use training utterances")
+            return self.corpus
+        return SpeakerCorpus.load(self.dev_dir, self.stats, min_frames=seg, pad_mode=self.cfg.data.pad_mode,
+                                  strict=False, progress=False)
+
+    def build_networks(self) -> dict[str, nn.Module]:
+        return build_stargan_vc(self.cfg.model)
+
+    def optimizers(self) -> dict[str, OptimizerSpec]:
+        o = self.cfg.optim
+        betas = (o.betas[0], o.betas[1])
+        return {
+            "D": OptimizerSpec(("D",), o.lr_d, betas, o.weight_decay),
+            "C": OptimizerSpec(("C",), o.lr_c, betas, o.weight_decay),
+            "G": OptimizerSpec(("G",), o.lr_g, betas, o.weight_decay),
+        }
+
+    def phases(self) -> list[Phase]:
+        return [Phase("D", "D"), Phase("C", "C"), Phase("G", "G", every=self.cfg.loss.n_critic)]
+
+    def next_batch(self, step: int) -> dict[str, Tensor]:
+        assert self.sampler is not None, "setup() must run first"
+        x, src, tgt = self.sampler.sample()
+        x = x.to(self.device, non_blocking=True)
+        src, tgt = src.to(self.device), tgt.to(self.device)
+        return {"x": x, "src": src, "tgt": tgt,
+                "c_src": one_hot(src, self.num_speakers), "c_tgt": one_hot(tgt, self.num_speakers)}
+
+    def compute_losses(self, phase: str, nets: Mapping[str, nn.Module], batch: Any, step: int) -> PhaseLosses:
+        if phase == "D":
+            return self.d_losses(nets, batch)
+        if phase == "C":
+            return self.c_losses(nets, batch)
+        if phase == "G":
+            return self.g_losses(nets, batch, step)
+        raise ValueError(f"unknown phase {phase!r}")
+
+    def d_losses(self, nets: Mapping[str, nn.Module], b: dict[str, Tensor]) -> PhaseLosses:
+        G, D = nets["G"], nets["D"]
+        with torch.no_grad():
+            fake = G(b["x"], b["c_tgt"])
+        real_out, fake_out = D(b["x"], b["c_src"]), D(fake, b["c_tgt"])
+        terms = {"adv": self.adv.d_loss(real_out, fake_out)}
+        weights = {}
+        if self.adv.name == "wgan":
+            terms["gp"] = gradient_penalty(lambda y: D(y, b["c_tgt"]), b["x"], fake)
+            weights["gp"] = self.cfg.loss.lambda_gp
+        return PhaseLosses(terms, weights)
+
+    def c_losses(self, nets: Mapping[str, nn.Module], b: dict[str, Tensor]) -> PhaseLosses:
+        logits = nets["C"](b["x"])
+        return PhaseLosses({"cls": classification_loss(logits, b["src"])},
+                           metrics={"acc": classification_accuracy(logits, b["src"])})
+
+    def g_losses(self, nets: Mapping[str, nn.Module], b: dict[str, Tensor], step: int) -> PhaseLosses:
+        G, D, C = nets["G"], nets["D"], nets["C"]
+        lc = self.cfg.loss
+        fake = G(b["x"], b["c_tgt"])
+        cls_logits = C(fake)
+        terms = {
+            "adv": self.adv.g_loss(D(fake, b["c_tgt"])),
+            "cls": classification_loss(cls_logits, b["tgt"]),
+            "cyc": cycle_loss(b["x"], G(fake, b["c_src"])),
+        }
+        weights = {"cls": lc.lambda_cls, "cyc": lc.lambda_rec}
+        if lc.lambda_id > 0 and (lc.identity_until is None or step <= lc.identity_until):
+            terms["id"] = identity_loss(b["x"], G(b["x"], b["c_src"]))
+            weights["id"] = lc.lambda_id
+        return PhaseLosses(terms, weights, {"acc": classification_accuracy(cls_logits, b["tgt"])})
+
+    def ema_decays(self) -> dict[str, float]:
+        return {}
+
+    def sample(self, nets: Mapping[str, nn.Module], step: int, out_dir: Path) -> dict[str, float] | None:
+        if self.dev_corpus is None:
+            return None
+        metrics = held_out_accuracy(nets["G"], nets["C"], self.dev_corpus, self.cfg.data.segment_frames,
+                                    self.cfg.validation.max_segments, self.device)
+        n = self.cfg.validation.num_utterances
+        if n > 0:
+            write_samples(nets["G"], self.dev_corpus, self.stats, self.dev_dir or self.feats_dir, out_dir, n)
+        log.info("step %d: C accuracy on held-out real %.3f, converted-as-target %.3f",
+                 step, metrics["acc_real"], metrics["acc_converted"])
+        return metrics
+
+    def state_dict(self) -> dict[str, Any]:
+        assert self.sampler is not None
+        return {"sampler": self.sampler.state_dict()}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        assert self.sampler is not None
+        self.sampler.load_state_dict(state["sampler"])
+
+
+@torch.no_grad()
+def held_out_accuracy(G: nn.Module, C: nn.Module, corpus: SpeakerCorpus, segment: int, max_segments: int | None,
+                      device: torch.device, batch_size: int = 32) -> dict[str, float]:
+    """C's accuracy on real segments, and on G's conversions of them to every other speaker
+    scored against the *target* speaker. Both are over fixed, non-overlapping segments."""
+    x, spk = fixed_segments(corpus, segment, max_segments)
+    k = len(corpus.speakers)
+    real_ok = conv_ok = conv_n = 0
+    for i in range(0, len(x), batch_size):
+        xb, sb = x[i:i + batch_size].to(device), spk[i:i + batch_size].to(device)
+        real_ok += int((C(xb).float().log_softmax(1).sum(-1).argmax(1) == sb).sum())
+        for shift in range(1, k):
+            tgt = (sb + shift) % k
+            fake = G(xb, one_hot(tgt, k))
+            conv_ok += int((C(fake).float().log_softmax(1).sum(-1).argmax(1) == tgt).sum())
+            conv_n += len(tgt)
+    n = max(len(x), 1)
+    return {"acc_real": real_ok / n, "acc_converted": conv_ok / max(conv_n, 1), "segments": float(len(x))}
+
+
+def write_samples(G: nn.Module, corpus: SpeakerCorpus, stats: SpeakerStats, dump_dir: Path, out_dir: Path,
+                  num: int) -> list[Path]:
+    """Convert ``num`` utterances (spread over speakers) to another speaker and write WAVs.
+
+    MCEP through G (de-normalised with the target's statistics), log-Gaussian F0 conversion,
+    the source's band aperiodicity, WORLD synthesis.
+    """
+    from vc.audio import write_audio
+    from vc.convert.f0 import LogF0Stats, convert_f0
+    from vc.train.bundle import convert_mcep
+    from vc.vocoder import synthesize
+
+    items = {u.utt: u for u in list_dump(dump_dir, stats.speakers, strict=False)}
+    k = len(stats.speakers)
+    # round-robin over speakers so every speaker appears once before any appears twice
+    by_spk: dict[int, list[int]] = {}
+    for i, s in enumerate(corpus.utt_speaker.tolist()):
+        by_spk.setdefault(s, []).append(i)
+    order = [lst[j] for j in range(max(map(len, by_spk.values()))) for lst in by_spk.values() if j < len(lst)]
+    written = []
+    for n, i in enumerate(order[:num]):
+        utt = corpus.utts[i]
+        src = int(corpus.utt_speaker[i])
+        tgt = (src + 1 + n % (k - 1)) % k
+        feats, fcfg = load_features(items[utt].path)
+        mcep = convert_mcep(G, feats.mcep, src, tgt, stats)
+        f0 = convert_f0(feats.f0, LogF0Stats(float(stats.lf0_mean[src]), float(stats.lf0_std[src])),
+                        LogF0Stats(float(stats.lf0_mean[tgt]), float(stats.lf0_std[tgt])))
+        wave = synthesize(f0, mcep.astype(np.float64), feats.bap, fcfg)
+        path = out_dir / f"{utt}_to_{stats.speakers[tgt]}.wav"
+        write_audio(path, wave, fcfg.sample_rate)
+        written.append(path)
+    return written
