@@ -1,0 +1,97 @@
+"""The image model bundle ``exp/<name>/``: what a translation or an evaluation needs.
+
+Mirrors the voice bundle (see ``docs/formats.md``): ``config.yaml`` (the resolved
+:class:`~vc.image.config.ImageTrainConfig`), ``attributes.json`` (the label space: ordered
+attribute names, exclusive groups, single-label flag; the analogue of ``speakers.json``),
+``checkpoints/`` written by the shared trainer, ``logs/train.csv`` and ``samples/``.
+The evaluation classifier lives in ``eval_classifier/`` inside the bundle.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from vc.config import ConfigError, load_config, save_config, to_dict
+from vc.fileio import atomic_write_text
+from vc.gan import CheckpointError, CheckpointManager, load_checkpoint
+from vc.image.config import ImageTrainConfig
+from vc.image.labels import LabelSpace
+from vc.image.stargan import Discriminator, Generator
+from vc.image.task import build_discriminator, build_generator
+
+log = logging.getLogger(__name__)
+
+CONFIG = "config.yaml"
+ATTRIBUTES = "attributes.json"
+CHECKPOINTS = "checkpoints"
+
+
+def write_bundle_meta(exp: str | os.PathLike, cfg: ImageTrainConfig, space: LabelSpace, resume: bool) -> None:
+    """Record config and label space; a resumed run must match what the bundle already holds."""
+    exp = Path(exp)
+    if (exp / CONFIG).is_file() and resume:
+        old = to_dict(load_config(ImageTrainConfig, exp / CONFIG))
+        new = to_dict(cfg)
+        diff = sorted(_diff_keys(old, new))
+        if diff:
+            raise ConfigError(f"{exp / CONFIG}: resuming with a different config ({', '.join(diff)}); "
+                              "use the bundle's config or train into a new folder")
+    if (exp / ATTRIBUTES).is_file():
+        old_space = LabelSpace.from_dict(json.loads((exp / ATTRIBUTES).read_text(encoding="utf-8")))
+        if old_space != space:
+            raise ConfigError(f"{exp / ATTRIBUTES}: the data's attributes {list(space.names)} differ from "
+                              f"the bundle's {list(old_space.names)}")
+    save_config(cfg, exp / CONFIG)
+    atomic_write_text(exp / ATTRIBUTES, json.dumps(space.to_dict(), indent=1) + "\n")
+
+
+def _diff_keys(a: object, b: object, prefix: str = "") -> list[str]:
+    if isinstance(a, dict) and isinstance(b, dict):
+        out: list[str] = []
+        for k in sorted(set(a) | set(b)):
+            out += _diff_keys(a.get(k), b.get(k), f"{prefix}{k}.")
+        return out
+    return [] if a == b else [prefix.rstrip(".")]
+
+
+@dataclass
+class ImageBundle:
+    """A trained StarGAN, ready to translate (networks in eval mode, no gradients)."""
+
+    path: Path
+    cfg: ImageTrainConfig
+    space: LabelSpace
+    G: Generator
+    D: Discriminator
+    step: int
+    device: torch.device
+
+
+def load_bundle(exp: str | os.PathLike, device: str | torch.device = "cpu",
+                checkpoint: str | os.PathLike | None = None) -> ImageBundle:
+    """Load ``exp/<name>/`` (the newest checkpoint unless ``checkpoint`` names one)."""
+    exp = Path(exp)
+    for name in (CONFIG, ATTRIBUTES):
+        if not (exp / name).is_file():
+            raise FileNotFoundError(f"{exp}: not an image model bundle (no {name})")
+    cfg = load_config(ImageTrainConfig, exp / CONFIG)
+    space = LabelSpace.from_dict(json.loads((exp / ATTRIBUTES).read_text(encoding="utf-8")))
+    path = Path(checkpoint) if checkpoint else CheckpointManager(exp / CHECKPOINTS).latest()
+    if path is None:
+        raise CheckpointError(f"{exp / CHECKPOINTS}: no checkpoint; train the model first (vc-img-train)")
+    device = torch.device(device)
+    state = load_checkpoint(path, map_location=device)
+    nets = state.get("nets", {})
+    G, D = build_generator(cfg, space), build_discriminator(cfg, space)
+    for name, net in (("G", G), ("D", D)):
+        if name not in nets:
+            raise CheckpointError(f"{path}: no weights for {name}")
+        net.load_state_dict(nets[name])
+        net.to(device).eval().requires_grad_(False)
+    log.info("loaded %s (step %s)", path, state.get("step"))
+    return ImageBundle(exp, cfg, space, G, D, int(state.get("step", 0)), device)

@@ -1,0 +1,122 @@
+"""Configs of the image branch (data, StarGAN networks, losses), loaded from YAML.
+
+Defaults follow Choi et al. 2018 (StarGAN) for CelebA, except the image size: 64 px keeps a
+first run cheap; the CelebA recipe sets 128 px as in the paper.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from vc.config import ConfigError
+from vc.gan.trainer import TrainerConfig
+
+LAYOUTS = ("attributes", "folders")
+SPLITS = ("first_n", "partition")
+
+
+@dataclass
+class ImageDataConfig:
+    """Where the images are and how they become tensors.
+
+    ``layout``: ``attributes`` is CelebA's (``img_align_celeba/`` + ``list_attr_celeba.txt``;
+    multi-label); ``folders`` is one sub-folder per domain (``<root>/<domain>/*.png``, as RaFD
+    or AFHQ; single-label). For ``folders``, ``attributes`` lists the domains to use (empty: every
+    sub-folder, sorted) and ``exclusive_groups`` is implied.
+
+    ``split``: ``first_n`` holds out the first ``test_count`` images (file order; per domain for
+    folders), as the original StarGAN does on CelebA; ``partition`` reads
+    ``list_eval_partition.txt`` (test = 2). For folders, ``test_root`` (a second tree with
+    the same domains, as AFHQ's ``val/``) replaces the held-out rule when set.
+    """
+
+    layout: str = "attributes"
+    root: str = ""
+    attributes: list[str] = field(default_factory=lambda: ["Black_Hair", "Blond_Hair", "Brown_Hair", "Male", "Young"])
+    exclusive_groups: list[list[str]] = field(default_factory=lambda: [["Black_Hair", "Blond_Hair", "Brown_Hair"]])
+    group_names: list[str] = field(default_factory=list)  # grid titles of the groups (default: shared word)
+    split: str = "first_n"
+    test_count: int = 2000
+    test_root: str = ""
+    crop_size: int = 178  # center crop before resizing (0: none)
+    image_size: int = 64
+    channels: int = 3
+    hflip: bool = True  # random horizontal flips in training (off for glyphs: a flip is not a style)
+    preload: bool = False  # decode the whole split into memory once (small sets)
+    num_workers: int = 0
+
+    def __post_init__(self) -> None:
+        if self.layout not in LAYOUTS:
+            raise ConfigError(f"data.layout must be one of {', '.join(LAYOUTS)}, got {self.layout!r}")
+        if self.split not in SPLITS:
+            raise ConfigError(f"data.split must be one of {', '.join(SPLITS)}, got {self.split!r}")
+        if self.channels not in (1, 3):
+            raise ConfigError(f"data.channels must be 1 or 3, got {self.channels}")
+        if self.image_size < 8:
+            raise ConfigError(f"data.image_size must be >= 8, got {self.image_size}")
+
+
+@dataclass
+class StarGANModelConfig:
+    """Network widths and depths (paper: 64 / 6 / 64 / 6 at 128 px).
+
+    The number of D's stride-2 layers must leave at least a 1x1 map:
+    ``image_size / 2**d_repeat_num >= 1``.
+    """
+
+    g_conv_dim: int = 64
+    g_repeat_num: int = 6  # residual blocks in the bottleneck
+    g_downsample: int = 2  # stride-2 convolutions (and as many transposed ones)
+    d_conv_dim: int = 64
+    d_repeat_num: int = 6
+
+
+@dataclass
+class StarGANLossConfig:
+    """Objective weights (paper: WGAN-GP, lambda_gp = 10, lambda_cls = 1, lambda_rec = 10)."""
+
+    adversarial: str = "wgan-gp"
+    lambda_gp: float = 10.0
+    lambda_cls: float = 1.0
+    lambda_rec: float = 10.0
+    lambda_id: float = 0.0  # optional identity L1 |x - G(x, c_src)| (not in the paper)
+
+
+@dataclass
+class ImageOptimConfig:
+    """Adam and the critic schedule (paper: 1e-4 for both, betas (0.5, 0.999), n_critic = 5)."""
+
+    batch_size: int = 16
+    lr_g: float = 1e-4
+    lr_d: float = 1e-4
+    beta1: float = 0.5
+    beta2: float = 0.999
+    n_critic: int = 5  # D updates per G update
+
+
+@dataclass
+class EvalClassifierConfig:
+    """The separately trained attribute classifier that judges translations (vc-img-evaluate)."""
+
+    conv_dim: int = 32
+    repeat_num: int = 4  # stride-2 conv blocks before global average pooling
+    steps: int = 2000
+    batch_size: int = 32
+    lr: float = 1e-3
+    max_combos: int = 11  # combined edits evaluated per image (the grid's columns)
+
+
+@dataclass
+class ImageTrainConfig:
+    """Everything ``vc-img-train`` needs; saved verbatim as ``exp/<name>/config.yaml``."""
+
+    data: ImageDataConfig = field(default_factory=ImageDataConfig)
+    model: StarGANModelConfig = field(default_factory=StarGANModelConfig)
+    loss: StarGANLossConfig = field(default_factory=StarGANLossConfig)
+    optim: ImageOptimConfig = field(default_factory=ImageOptimConfig)
+    trainer: TrainerConfig = field(default_factory=lambda: TrainerConfig(max_steps=200000, lr_decay_start=100000,
+                                                                         checkpoint_every=10000, sample_every=1000))
+    evaluation: EvalClassifierConfig = field(default_factory=EvalClassifierConfig)
+    sample_count: int = 8  # rows of the sample grids written during training
+    max_combos: int = 11  # combined-edit columns of sample grids
+    seed: int = 0
+    device: str = "auto"

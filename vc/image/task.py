@@ -1,0 +1,164 @@
+"""StarGAN image translation as a task of the shared GAN trainer (``vc.gan.Trainer``).
+
+The task supplies what is specific to StarGAN on images, exactly as the voice task does for
+StarGAN-VC: G and D, the batches (images, their labels and random target labels), and the
+losses of the two phases. Everything generic (adversarial losses, gradient penalty,
+classification and cycle losses, optimizer steps, n_critic, learning-rate decay, logging,
+checkpoints, resume) comes from ``vc.gan``.
+
+Objective (Choi et al. 2018, Eq. 5-6), with WGAN-GP by default:
+
+* D: ``L_adv(D(x), D(G(x, c'))) + lambda_gp * GP + lambda_cls * L_cls(D_cls(x), c)``
+* G: ``L_adv(D(G(x, c'))) + lambda_cls * L_cls(D_cls(G(x, c')), c') + lambda_rec * |x - G(G(x, c'), c)|``
+
+The target labels ``c'`` are the batch's own labels in shuffled order, as in the reference
+implementation, so targets follow the data's distribution of valid attribute combinations
+(never two hair colours at once unless the data has them). G's classification loss is taken on
+the *translated* image: a loss on the real input would give G no gradient.
+"""
+from __future__ import annotations
+
+import dataclasses
+import logging
+from pathlib import Path
+from typing import Any, Mapping
+
+import torch
+import torch.nn as nn
+from torch import Tensor
+
+from vc.gan import (GanTask, OptimizerSpec, Phase, PhaseLosses, TrainContext, classification_accuracy,
+                    classification_loss, cycle_loss, get_adversarial_loss, gradient_penalty, identity_loss)
+from vc.image.config import ImageTrainConfig
+from vc.image.datasets import BatchStream, ImageLabelDataset, build_dataset
+from vc.image.grid import figure4, save_grid
+from vc.image.labels import LabelSpace
+from vc.image.stargan import Discriminator, Generator
+
+log = logging.getLogger(__name__)
+
+
+@dataclasses.dataclass
+class ImageBatch:
+    x: Tensor  # (B, C, H, W) in [-1, 1]
+    label_org: Tensor  # (B, A) 0/1
+    label_trg: Tensor  # (B, A) 0/1
+
+
+def build_generator(cfg: ImageTrainConfig, space: LabelSpace) -> Generator:
+    m = cfg.model
+    return Generator(space.dim, cfg.data.channels, m.g_conv_dim, m.g_repeat_num, m.g_downsample)
+
+
+def build_discriminator(cfg: ImageTrainConfig, space: LabelSpace) -> Discriminator:
+    m = cfg.model
+    return Discriminator(space.dim, cfg.data.image_size, cfg.data.channels, m.d_conv_dim, m.d_repeat_num)
+
+
+def cls_target(space: LabelSpace, labels: Tensor) -> Tensor:
+    """The target form ``vc.gan.classification_loss`` expects: class indices for single-label
+    data (cross-entropy), the float 0/1 matrix for multi-label data (per-attribute BCE)."""
+    return labels.argmax(dim=1) if space.single_label else labels
+
+
+class StarGANTask(GanTask):
+    """G/D phases of StarGAN for ``vc.gan.Trainer``."""
+
+    def __init__(self, cfg: ImageTrainConfig, train_set: ImageLabelDataset | None = None,
+                 sample_set: ImageLabelDataset | None = None):
+        self.cfg = cfg
+        self.adv = get_adversarial_loss(cfg.loss.adversarial)
+        self.train_set, self.sample_set = train_set, sample_set
+        self.space: LabelSpace | None = train_set.space if train_set is not None else None
+
+    # ------------------------------------------------------------------ set-up
+    def setup(self, ctx: TrainContext) -> None:
+        if self.train_set is None:
+            self.train_set = build_dataset(self.cfg.data, "train")
+        if self.sample_set is None and ctx.dist.is_main:
+            self.sample_set = build_dataset(self.cfg.data, "test")
+        self.space = self.train_set.space
+        self.device = ctx.device
+        self.stream = BatchStream(self.train_set, self.cfg.optim.batch_size, ctx.seed, rank=ctx.dist.rank,
+                                  world_size=ctx.dist.world_size, num_workers=self.cfg.data.num_workers,
+                                  device=ctx.device)
+        # target labels come from a generator of their own so they do not depend on how many
+        # random numbers the networks or the penalty consumed
+        self.target_gen = torch.Generator().manual_seed(ctx.seed * 7919 + ctx.dist.rank)
+
+    def build_networks(self) -> dict[str, nn.Module]:
+        assert self.space is not None
+        return {"G": build_generator(self.cfg, self.space), "D": build_discriminator(self.cfg, self.space)}
+
+    def optimizers(self) -> dict[str, OptimizerSpec]:
+        o = self.cfg.optim
+        return {"D": OptimizerSpec(("D",), o.lr_d, (o.beta1, o.beta2)),
+                "G": OptimizerSpec(("G",), o.lr_g, (o.beta1, o.beta2))}
+
+    def phases(self) -> list[Phase]:
+        return [Phase("D", "D"), Phase("G", "G", every=self.cfg.optim.n_critic)]
+
+    # ------------------------------------------------------------------ batches
+    def next_batch(self, step: int) -> ImageBatch:
+        x, label_org, _ = self.stream.batch(step)
+        perm = torch.randperm(label_org.shape[0], generator=self.target_gen).to(label_org.device)
+        return ImageBatch(x, label_org, label_org[perm])
+
+    # ------------------------------------------------------------------ losses
+    def compute_losses(self, phase: str, nets: Mapping[str, nn.Module], batch: ImageBatch, step: int) -> PhaseLosses:
+        if phase == "D":
+            return self._d_losses(nets["G"], nets["D"], batch)
+        if phase == "G":
+            return self._g_losses(nets["G"], nets["D"], batch)
+        raise ValueError(f"unknown phase {phase!r}")
+
+    def _d_losses(self, G: nn.Module, D: nn.Module, b: ImageBatch) -> PhaseLosses:
+        lc = self.cfg.loss
+        assert self.space is not None
+        out_real, cls_real = D(b.x)
+        with torch.no_grad():
+            fake = G(b.x, b.label_trg)
+        out_fake, _ = D(fake)
+        terms = {"adv_real": self.adv.d_real_loss(out_real), "adv_fake": self.adv.d_fake_loss(out_fake),
+                 "cls": classification_loss(cls_real, cls_target(self.space, b.label_org))}
+        weights = {"cls": lc.lambda_cls}
+        if lc.lambda_gp > 0:
+            terms["gp"] = gradient_penalty(lambda h: D(h)[0], b.x, fake)
+            weights["gp"] = lc.lambda_gp
+        acc = classification_accuracy(cls_real, cls_target(self.space, b.label_org))
+        return PhaseLosses(terms, weights, {"cls_acc_real": acc})
+
+    def _g_losses(self, G: nn.Module, D: nn.Module, b: ImageBatch) -> PhaseLosses:
+        lc = self.cfg.loss
+        assert self.space is not None
+        fake = G(b.x, b.label_trg)
+        out_fake, cls_fake = D(fake)
+        target = cls_target(self.space, b.label_trg)
+        terms = {"adv": self.adv.g_loss(out_fake), "cls": classification_loss(cls_fake, target),
+                 "rec": cycle_loss(b.x, G(fake, b.label_org))}
+        weights = {"cls": lc.lambda_cls, "rec": lc.lambda_rec}
+        if lc.lambda_id > 0:
+            terms["id"] = identity_loss(b.x, G(b.x, b.label_org))
+            weights["id"] = lc.lambda_id
+        return PhaseLosses(terms, weights, {"cls_acc_fake": classification_accuracy(cls_fake, target)})
+
+    # ------------------------------------------------------------------ samples
+    def sample(self, nets: Mapping[str, nn.Module], step: int, out_dir: Path) -> dict[str, float] | None:
+        """A Figure-4 grid of the first held-out images; returns the mean reconstruction L1."""
+        if self.sample_set is None or self.space is None:
+            return None
+        n = min(self.cfg.sample_count, len(self.sample_set))
+        x = torch.stack([self.sample_set.image(i) for i in range(n)]).to(self.device)
+        labels = self.sample_set.labels[:n].to(self.device)
+        G = nets["G"]
+        titles, columns = figure4(lambda im, c: G(im, c), x, labels, self.space, self.cfg.max_combos)
+        save_grid(out_dir / "grid.png", [c.float().cpu() for c in columns], titles)
+        rec = torch.stack([cycle_loss(x, G(col, labels)) for col in columns[1:]]).mean()
+        return {"rec_l1": float(rec)}
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"target_gen": self.target_gen.get_state()}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        if "target_gen" in state:
+            self.target_gen.set_state(state["target_gen"])
