@@ -150,3 +150,14 @@ def test_variant_string_states_the_definition():
     for part in ("DTW", "c1-c35", "c0 excluded", "alpha=0.42", "40 dB"):
         assert part in text
     assert "no DTW" in mcd_variant(24, 0.466, None, use_dtw=False) and "c1-c23" in mcd_variant(24, 0.466)
+
+
+def test_scoring_features_are_the_feature_packages_own():
+    from vc.evaluate.scoring import spectral_features
+
+    wave, _ = speech_like(0.5, 16000, 150.0, seed=4)
+    cfg = FeatureConfig(speaker_f0_ranges={"x": [100.0, 300.0]})
+    for speaker in (None, "x"):
+        f0, mcep = spectral_features(wave, cfg, speaker)
+        full = analyze(wave, cfg, speaker)
+        assert np.array_equal(f0, full.f0) and np.array_equal(mcep, full.mcep)

@@ -12,6 +12,7 @@ import logging
 import math
 import os
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -25,7 +26,7 @@ from vc.evaluate.pairs import EvalItem
 from vc.evaluate.parallel import WorkerPool
 from vc.evaluate.speaker import (SpeakerEncoder, check_speaker_encoder, describe_encoder, identify,
                                  make_speaker_encoder, speaker_centroids)
-from vc.features import FeatureConfig, analyze
+from vc.features import FeatureConfig, sp_to_mcep
 
 log = logging.getLogger(__name__)
 
@@ -43,9 +44,27 @@ class EvalSettings:
     cache_dir: str | None = None  # None: no on-disk cache of reference analyses
 
 
+def spectral_features(wave: np.ndarray, cfg: FeatureConfig, speaker: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(F0, mel-cepstrum) exactly as :func:`vc.features.analyze` computes them, without aperiodicity.
+
+    Scoring never uses band aperiodicity, and D4C is about half of WORLD's analysis time, so it
+    is skipped here; the F0 extractor and envelope coding are the features package's own.
+    """
+    import pyworld
+
+    from vc.features.world import extract_f0
+
+    cfg = cfg.resolved()
+    x = np.ascontiguousarray(wave, dtype=np.float64)
+    f0, times = extract_f0(x, cfg, speaker)
+    sp = pyworld.cheaptrick(x, f0, times, cfg.sample_rate, fft_size=cfg.fft_size)
+    return f0.astype(np.float32), sp_to_mcep(sp, cfg.mcep_dim, cfg.alpha).astype(np.float32)
+
+
 @dataclass(frozen=True)
 class AnalysisJob:
-    """One audio file to analyse; ``speaker`` selects its F0 search range."""
+    """One audio file to analyse; ``speaker`` selects its F0 search range (any speaker with
+    the same range gives the same analysis, so jobs are shared between them)."""
 
     path: str
     speaker: str | None
@@ -121,8 +140,7 @@ def _analyze_job(job: AnalysisJob) -> Analysis:
                 out.f0, out.mcep = hit["f0"], hit["mcep"]
             else:
                 wave = load_audio(job.path, cfg.sample_rate)
-                feats = analyze(wave, cfg, job.speaker)
-                out.f0, out.mcep = feats.f0, feats.mcep
+                out.f0, out.mcep = spectral_features(wave, cfg, job.speaker)
                 if cache:
                     cache.save(key, {"f0": out.f0, "mcep": out.mcep})
         if job.embedding and encoder is not None:
@@ -165,28 +183,36 @@ def _score_pair(task: PairTask) -> dict[str, object]:
 
 
 # ------------------------------------------------------------------ main side
-def plan_analysis(items: list[EvalItem], ref: DataDir, want_embeddings: bool) -> list[AnalysisJob]:
-    """One job per distinct (file, F0-range speaker) with the union of what is needed of it."""
-    need: dict[tuple[str, str | None], dict[str, bool]] = {}
+def plan_analysis(items: list[EvalItem], ref: DataDir, cfg: FeatureConfig,
+                  want_embeddings: bool) -> tuple[list[AnalysisJob], dict[tuple[str, str | None], AnalysisJob]]:
+    """Jobs, one per distinct (file, F0 range) with the union of what is needed of it, and the
+    job of every (file, speaker) the items ask for."""
+    need: dict[tuple[str, tuple[float, float]], dict[str, Any]] = {}
 
     def add(path: str, speaker: str | None, *, features: bool, embedding: bool, cacheable: bool) -> None:
-        flags = need.setdefault((path, speaker), {"features": False, "embedding": False, "cacheable": cacheable})
+        flags = need.setdefault((path, cfg.f0_range(speaker)), {
+            "speaker": speaker, "features": False, "embedding": False, "cacheable": cacheable, "users": []})
         flags["features"] |= features
         flags["embedding"] |= embedding and want_embeddings
         flags["cacheable"] &= cacheable
+        flags["users"].append((path, speaker))
 
     for it in items:
         is_source = it.system == "none"
         # a converted file is analysed with the target's F0 range (it should sound like the target)
-        add(it.path, it.src_spk if is_source else it.tgt_spk, features=it.parallel, embedding=True,
-            cacheable=is_source)
+        add(it.path, analysis_speaker(it), features=it.parallel, embedding=True, cacheable=is_source)
         if it.parallel:
             add(it.ref_path, it.tgt_spk, features=True, embedding=False, cacheable=True)
     if want_embeddings:
         for utt in ref.utts:
             add(ref.wav_scp[utt], ref.utt2spk[utt], features=False, embedding=True, cacheable=True)
-    jobs = [AnalysisJob(path, spk, **flags) for (path, spk), flags in need.items()
-            if flags["features"] or flags["embedding"]]
+    jobs: list[AnalysisJob] = []
+    job_of: dict[tuple[str, str | None], AnalysisJob] = {}
+    for (path, _), flags in need.items():
+        job = AnalysisJob(path, flags["speaker"], flags["features"], flags["embedding"], flags["cacheable"])
+        jobs.append(job)
+        for user in flags["users"]:
+            job_of[user] = job
 
     def size(job: AnalysisJob) -> int:
         try:
@@ -194,7 +220,13 @@ def plan_analysis(items: list[EvalItem], ref: DataDir, want_embeddings: bool) ->
         except OSError:
             return 0
 
-    return sorted(jobs, key=lambda j: (-size(j), j.path))  # longest first: workers finish together
+    return sorted(jobs, key=lambda j: (-size(j), j.path)), job_of  # longest first: workers finish together
+
+
+def analysis_speaker(item: EvalItem) -> str:
+    """The speaker whose F0 range analyses ``item.path``: the target's for a conversion, the
+    source speaker's for the unconverted source ("none")."""
+    return item.src_spk if item.system == "none" else item.tgt_spk
 
 
 def evaluate(items: list[EvalItem], ref: DataDir, settings: EvalSettings, *, nj: int = 1,
@@ -211,11 +243,12 @@ def evaluate(items: list[EvalItem], ref: DataDir, settings: EvalSettings, *, nj:
     else:
         spk_info.reason = "disabled (--speaker-encoder none)"
 
-    jobs = plan_analysis(items, ref, want_embeddings=spk_info.available)
+    jobs, job_of = plan_analysis(items, ref, settings.features, want_embeddings=spk_info.available)
     with WorkerPool(nj, _init_state, (settings,), progress=progress) as pool:
         results = pool.map(_analyze_job, jobs, desc="analyse",
                            on_crash=lambda job, exc: Analysis(error=f"{job.path}: worker crashed: {exc}"))
-        analysis = {(j.path, j.speaker): r for j, r in zip(jobs, results)}
+        by_job = dict(zip(jobs, results))
+        analysis = {user: by_job[job] for user, job in job_of.items()}
         by_path: dict[str, Analysis] = {}  # embeddings do not depend on the F0-range speaker
         for j, r in zip(jobs, results):
             if j.embedding or j.path not in by_path:
@@ -226,7 +259,7 @@ def evaluate(items: list[EvalItem], ref: DataDir, settings: EvalSettings, *, nj:
         for it in items:
             sc = UttScore(it.system, it.utt, it.src_spk, it.tgt_spk, it.path, it.ref_utt, it.match)
             scores.append(sc)
-            conv = analysis[(it.path, it.src_spk if it.system == "none" else it.tgt_spk)]
+            conv = analysis[(it.path, analysis_speaker(it))]
             if conv.error:
                 sc.error = conv.error
                 continue
