@@ -166,6 +166,8 @@ def synthesize(job: Job, flite: str, sample_rate: int) -> None:
 def run_jobs(jobs: list[Job], flite: str, sample_rate: int, nj: int) -> list[str]:
     """Synthesize ``jobs`` over ``nj`` processes; return the error messages (all jobs are tried)."""
     errors: list[str] = []
+    if not jobs:
+        return errors
     bar = tqdm(total=len(jobs), unit="utt", desc="synthesizing")
     if nj <= 1:
         for job in jobs:
