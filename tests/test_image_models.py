@@ -1,0 +1,62 @@
+"""StarGAN networks and the Figure-4 grid layout."""
+import numpy as np
+import pytest
+import torch
+
+from vc.image.grid import figure4, tile
+from vc.image.imageio import to_uint8
+from vc.image.labels import LabelSpace
+from vc.image.stargan import Discriminator, Generator
+
+
+@pytest.mark.parametrize("channels, size, down", [(3, 32, 2), (1, 16, 1)])
+def test_generator_keeps_the_image_shape_and_range(channels, size, down):
+    G = Generator(c_dim=5, channels=channels, conv_dim=8, repeat_num=2, downsample=down)
+    x = torch.rand(2, channels, size, size) * 2 - 1
+    y = G(x, torch.tensor([[1, 0, 0, 1, 0], [0, 0, 1, 0, 1]], dtype=torch.float32))
+    assert y.shape == x.shape and y.abs().max() <= 1
+
+
+def test_generator_output_depends_on_the_label():
+    torch.manual_seed(0)
+    G = Generator(c_dim=3, channels=3, conv_dim=8, repeat_num=1)
+    x = torch.rand(1, 3, 16, 16)
+    assert not torch.allclose(G(x, torch.tensor([[1.0, 0, 0]])), G(x, torch.tensor([[0.0, 1, 0]])))
+
+
+def test_discriminator_is_a_patchgan_with_an_attribute_head():
+    D = Discriminator(c_dim=5, image_size=32, channels=3, conv_dim=8, repeat_num=3)
+    src, cls = D(torch.rand(4, 3, 32, 32))
+    assert src.shape == (4, 1, 4, 4)  # one score per patch
+    assert cls.shape == (4, 5)
+    with pytest.raises(ValueError, match="divisible by 2\\*\\*d_repeat_num"):
+        Discriminator(c_dim=5, image_size=24, conv_dim=8, repeat_num=4)
+    with pytest.raises(ValueError, match="built for 32px"):
+        D(torch.rand(1, 3, 16, 16))
+
+
+def test_generator_rejects_sizes_it_cannot_downsample():
+    with pytest.raises(ValueError, match="not divisible"):
+        Generator(c_dim=2, conv_dim=4, repeat_num=1)(torch.rand(1, 3, 18, 18), torch.zeros(1, 2))
+
+
+def test_grid_is_rows_by_columns_tiles_plus_a_header():
+    space = LabelSpace.create(["Black_Hair", "Blond_Hair", "Brown_Hair", "Male", "Young"],
+                              [["Black_Hair", "Blond_Hair", "Brown_Hair"]])
+    x = torch.rand(3, 3, 16, 16) * 2 - 1
+    labels = torch.tensor([[1, 0, 0, 1, 1], [0, 1, 0, 0, 0], [0, 0, 0, 1, 0]], dtype=torch.float32)
+    seen = []
+
+    def fake_translate(images, target):
+        seen.append(target.clone())
+        return images.flip(-1)
+
+    titles, columns = figure4(fake_translate, x, labels, space)
+    assert titles[0] == "Input" and titles[-4:] == ["Hair+Male", "Hair+Young", "Male+Young", "Hair+Male+Young"]
+    assert len(columns) == 1 + 5 + 4 and len(seen) == 9
+    img = tile(columns, titles)
+    assert img.size == (16 * 10, 16 * 4)  # (cols, rows + header) tiles
+    assert tile(columns).size == (16 * 10, 16 * 3)
+    # tile (row 1, column 2) holds image 1 of column 2, exactly
+    crop = np.asarray(img.crop((2 * 16, 2 * 16, 3 * 16, 3 * 16)))
+    assert np.array_equal(crop, to_uint8(columns[2][1]))
