@@ -49,8 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--src-attrs", help='source attributes to use instead of D\'s prediction, e.g. "Male=1,Young=1"')
     p.add_argument("--out", required=True, help="output image (a folder when several --src are given)")
     p.add_argument("--grid", action="store_true", help="write a Figure-4 grid instead of one edit")
-    p.add_argument("--data", help="grid mode: take the first --num held-out images of this data folder "
-                   "(same layout as the training data); their labels come from the data")
+    p.add_argument("--data", help="grid mode: take --num held-out images (evenly spread over the split) of "
+                   "this data folder (same layout as the training data); their labels come from the data")
     p.add_argument("--split", choices=("test", "train"), default="test", help="grid mode with --data (default: test)")
     p.add_argument("--num", type=int, default=8, help="grid mode with --data: number of rows (default: 8)")
     p.add_argument("--max-combos", type=int, default=11, help="at most this many combined-edit columns (default: 11)")
@@ -75,9 +75,9 @@ def _run(args: argparse.Namespace) -> None:
             raise ValueError("grid mode needs exactly one of --data or --src")
         if args.data:
             data = build_dataset(translator.bundle.cfg.data, args.split, root=args.data, augment=False)
-            n = min(args.num, len(data))
-            x = torch.stack([data.image(i) for i in range(n)])
-            labels = data.labels[:n]
+            idx = data.spread(args.num)
+            x = torch.stack([data.image(i) for i in idx])
+            labels = data.labels[idx]
         else:
             _check_out(out, args.src)
             x = translator.load_many(args.src)

@@ -73,6 +73,12 @@ class ImageLabelDataset(Dataset):
         """Unaugmented (image, label); training batches come from :class:`BatchStream`."""
         return self.image(index), self.labels[index]
 
+    def spread(self, n: int) -> list[int]:
+        """``n`` indices evenly spread over the set (sample grids show varied images, not the
+        first few, which in a sorted set are often one person or one glyph)."""
+        n = min(n, len(self))
+        return torch.linspace(0, len(self) - 1, n).round().long().tolist() if n > 1 else [0][:n]
+
     def class_indices(self) -> torch.Tensor:
         """Integer domain of each item (single-label sets: the target form of a CE loss)."""
         if not self.space.single_label:

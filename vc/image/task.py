@@ -144,12 +144,12 @@ class StarGANTask(GanTask):
 
     # ------------------------------------------------------------------ samples
     def sample(self, nets: Mapping[str, nn.Module], step: int, out_dir: Path) -> dict[str, float] | None:
-        """A Figure-4 grid of the first held-out images; returns the mean reconstruction L1."""
+        """A Figure-4 grid of held-out images; returns the mean reconstruction L1."""
         if self.sample_set is None or self.space is None:
             return None
-        n = min(self.cfg.sample_count, len(self.sample_set))
-        x = torch.stack([self.sample_set.image(i) for i in range(n)]).to(self.device)
-        labels = self.sample_set.labels[:n].to(self.device)
+        idx = self.sample_set.spread(self.cfg.sample_count)
+        x = torch.stack([self.sample_set.image(i) for i in idx]).to(self.device)
+        labels = self.sample_set.labels[idx].to(self.device)
         G = nets["G"]
         titles, columns = figure4(lambda im, c: G(im, c), x, labels, self.space, self.cfg.max_combos)
         save_grid(out_dir / "grid.png", [c.float().cpu() for c in columns], titles)
