@@ -274,6 +274,24 @@ class Trainer:
         logs.update({f"{phase.name}/{k}": v for k, v in out.metrics.items()})
         return logs
 
+    def train_step(self, step: int) -> dict[str, Any]:
+        """One optimisation step (all due phases) on a fresh batch; returns the loss terms.
+
+        Public so that benchmarks can time steps without the logging/checkpoint around them;
+        ``fit`` is the normal way to train.
+        """
+        self._set_lr(step)
+        batch = self.task.next_batch(step)
+        logs: dict[str, Any] = {}
+        for phase in self.phases:
+            if step % phase.every == 0:
+                logs.update(self._run_phase(phase, batch, step))
+        return logs
+
+    def setup(self) -> None:
+        """Build everything ``fit`` needs without training (for benchmarks and tests)."""
+        self._setup()
+
     def _sample(self, step: int, logger: MetricLogger) -> None:
         if not self.info.is_main:
             return
@@ -317,11 +335,7 @@ class Trainer:
         try:
             while self.step < end:
                 step = self.step + 1
-                self._set_lr(step)
-                batch = self.task.next_batch(step)
-                for phase in self.phases:
-                    if step % phase.every == 0:
-                        logger.add(self._run_phase(phase, batch, step))
+                logger.add(self.train_step(step))
                 self.step = step
                 bar.update(1)
                 if self.cfg.sample_every and step % self.cfg.sample_every == 0 or step == self.cfg.max_steps:
