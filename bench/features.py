@@ -11,8 +11,8 @@ With --nj 2 the workers are forked from multiprocessing's fork server, not from 
 process, so their CPU time and memory are not in that row (hence "parent only").
 
 Usage:
-  python bench/features.py                      # egs/demo/data/train, else ~60 s of generated audio
-  python bench/features.py --data data/train --repeats 3
+  python bench/features.py                      # ~60 s of egs/demo/data/train, else of generated audio
+  python bench/features.py --data data/train --seconds 300 --repeats 3
 """
 from __future__ import annotations
 
@@ -89,6 +89,21 @@ def make_synthetic(root: Path, seconds: float) -> Path:
     return root / "data"
 
 
+def take_seconds(data, seconds: float):
+    """About ``seconds`` of audio: utterances taken round-robin over speakers (all if shorter)."""
+    import soundfile as sf
+
+    queues = {spk: list(utts) for spk, utts in data.spk2utt.items()}
+    chosen, total = [], 0.0
+    while total < seconds and any(queues.values()):
+        for spk in sorted(queues):
+            if queues[spk] and total < seconds:
+                utt = queues[spk].pop(0)
+                chosen.append(utt)
+                total += sf.info(data.wav_scp[utt]).duration
+    return data.subset(chosen)
+
+
 def audio_seconds(data) -> float:
     import soundfile as sf
 
@@ -98,7 +113,8 @@ def audio_seconds(data) -> float:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data", help=f"data dir (default: {DEMO_DATA} if present, else generated audio)")
-    p.add_argument("--seconds", type=float, default=60.0, help="length of generated audio (default 60)")
+    p.add_argument("--seconds", type=float, default=60.0,
+                   help="seconds of audio to use: generated, or taken from the data dir (default 60)")
     p.add_argument("--conf", help="feature config YAML for vc-extract")
     p.add_argument("--repeats", type=int, default=2, help="runs per wall-clock measurement (best is kept)")
     p.add_argument("--baseline-worker", nargs=5, metavar=("SCP", "SR", "FFT", "DIM", "ALPHA"), help=argparse.SUPPRESS)
@@ -121,11 +137,14 @@ def main() -> None:
             data_dir = DEMO_DATA
         else:
             data_dir = make_synthetic(work, args.seconds)
-        data = DataDir.load(data_dir)
+        source = data_dir
+        data = take_seconds(DataDir.load(source), args.seconds)
+        data_dir = work / "subset"
+        data.save(data_dir)
         secs = audio_seconds(data)
         half_dir = work / "half"
         data.subset(data.utts[: max(1, len(data.utts) // 2)]).save(half_dir)
-        print(f"data: {data_dir} ({len(data.utts)} utterances, {secs:.1f} s of audio); "
+        print(f"data: {source} ({len(data.utts)} utterances, {secs:.1f} s of audio); "
               f"settings: {cfg.sample_rate} Hz, fft {cfg.fft_size}, alpha {cfg.alpha}, {cfg.mcep_dim} dims; "
               f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -88,6 +89,8 @@ def main(argv: list[str] | None = None) -> None:
         build_parser().error(f"--shard must lie in 1..{args.num_shards}")
     if args.merge and args.shard is not None:
         build_parser().error("--merge runs once after all shards, without --shard")
+    if Path(args.out).resolve() == Path(args.data).resolve():
+        build_parser().error("--out must differ from --data (the data dir is input and is never written)")
     if not 0.0 <= args.max_fail_fraction <= 1.0:
         build_parser().error("--max-fail-fraction must lie in [0, 1]")
 
