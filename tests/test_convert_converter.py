@@ -99,9 +99,13 @@ def test_baseline_equals_the_statistics_only_chain(baseline: Converter) -> None:
     np.testing.assert_allclose(out, direct, atol=1e-4)
 
 
-def test_network_runs_g_on_normalised_mcep_with_the_target_code(converter: Converter, baseline: Converter) -> None:
+def test_network_runs_g_on_normalised_mcep_with_the_target_code(bundle: Path, converter: Converter,
+                                                                 baseline: Converter) -> None:
     import torch
 
+    from vc.train.bundle import load_generator
+
+    stored_g = load_generator(bundle)[0]  # as trained, not the converter's inference-optimised copy
     wave, _ = speech_like(0.7, SR, 150.0, seed=8)
     a = converter.analyze(wave, SR, source="mid")
     st, s, t = converter.stats, converter.stats.index("mid"), converter.stats.index("low")
@@ -109,9 +113,31 @@ def test_network_runs_g_on_normalised_mcep_with_the_target_code(converter: Conve
     code = torch.zeros(1, len(st.speakers))
     code[0, t] = 1
     with torch.no_grad():
-        y = converter.generator(torch.from_numpy(x.T.copy())[None], code)[0].numpy().T
+        y = stored_g(torch.from_numpy(x.T.copy())[None], code)[0].numpy().T
     np.testing.assert_allclose(converter.convert_mcep(a, "low"), y * st.mcep_std[t] + st.mcep_mean[t], atol=1e-4)
     assert not np.allclose(converter.convert_mcep(a, "low"), baseline.convert_mcep(a, "low"), atol=1e-2)
+
+
+def test_inference_rewrite_is_exact_with_trained_batch_norm_statistics() -> None:
+    import torch
+
+    from vc.config import from_dict
+    from vc.convert.inference import prepare_for_inference
+    from vc.models.stargan_vc import Generator, StarGANVCConfig
+
+    torch.manual_seed(0)
+    g = Generator(from_dict(StarGANVCConfig, {"num_speakers": 3, "mcep_dim": 20, **TINY_MODEL})).eval()
+    for m in g.modules():  # statistics as after training, not the identity of a fresh layer
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.running_mean.normal_(0, 0.3)
+            m.running_var.uniform_(0.3, 3.0)
+            m.weight.data.normal_(1, 0.2)
+            m.bias.data.normal_(0, 0.2)
+    fast = prepare_for_inference(g, 3, 20)
+    assert fast is not g and not any(isinstance(m, torch.nn.BatchNorm2d) for m in fast.modules())
+    x, code = torch.randn(2, 20, 77), torch.eye(3)[[0, 2]]
+    with torch.no_grad():
+        torch.testing.assert_close(fast(x, code), g(x, code), atol=1e-5, rtol=1e-4)
 
 
 def test_long_input_is_converted_whole(converter: Converter) -> None:

@@ -25,7 +25,7 @@ from tqdm import tqdm
 
 from vc.convert.manifest import ManifestRow, read_failed, shard_suffix, write_failed, write_manifest
 from vc.data import DataDir
-from vc.features.parallel import imap_jobs
+from vc.features.parallel import imap_jobs, start_worker_server
 from vc.fileio import atomic_write_text
 
 if TYPE_CHECKING:  # torch is imported only inside worker processes (see _init_worker)
@@ -239,6 +239,8 @@ def run_batch(
         raise BatchError(f"--nj must be >= 1, got {nj}")
     options = options or ConverterOptions()
     start = time.perf_counter()
+    if nj > 1:  # workers fork from a server that imports torch and the model code meanwhile
+        start_worker_server([__name__, "vc.convert.converter", "vc.train.bundle"])
     outdir = Path(outdir)
     data = _load_data(data_dir, num_shards, shard)
     converter = Converter.from_bundle(model_dir, options=options)

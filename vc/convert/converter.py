@@ -153,6 +153,8 @@ class Converter:
         bundle = Path(path)
         if not bundle.is_dir():
             raise ConversionError(f"{bundle}: model folder not found")
+        from vc.convert.inference import prepare_for_inference
+
         try:
             generator, speakers, cfg, stats = load_generator(bundle, opts.device)
             features = feature_config(cfg)
@@ -161,6 +163,8 @@ class Converter:
         if cfg.model.mcep_dim != features.mcep_dim:
             raise ConversionError(f"{bundle}: the generator models {cfg.model.mcep_dim} coefficients but the "
                                   f"features have mcep_dim={features.mcep_dim}")
+        if opts.baseline is None:
+            generator = prepare_for_inference(generator, len(speakers), int(cfg.model.mcep_dim))
         latest = bundle / "checkpoints" / "latest"
         checkpoint = latest.read_text(encoding="utf-8").strip() if latest.is_file() else None
         return cls(generator, speakers, stats, features, opts, name=bundle.resolve().name, checkpoint=checkpoint)
