@@ -7,6 +7,7 @@ import logging
 import sys
 from pathlib import Path
 
+from vc.cli import img_v2
 from vc.fileio import atomic_write_text
 from vc.gan import CheckpointError
 from vc.image import classifier as clf
@@ -73,6 +74,9 @@ def _run(args: argparse.Namespace) -> dict:
 
 
 def main(argv: list[str] | None = None) -> None:
+    if img_v2.wants_v2(argv):  # a StarGAN v2 bundle: vc/cli/img_v2.py
+        img_v2.evaluate(argv)
+        return
     args = build_parser().parse_args(argv)
     setup_logging(args.verbose)
     try:

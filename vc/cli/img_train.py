@@ -6,12 +6,14 @@ import logging
 import sys
 from pathlib import Path
 
+from vc.cli import img_v2
 from vc.cli.extract import parse_overrides
 from vc.config import ConfigError, load_config
 from vc.gan import CheckpointError, CheckpointManager, NonFiniteLossError, Trainer
 from vc.image.bundle import CHECKPOINTS, write_bundle_meta
 from vc.image.celeba import LayoutError
 from vc.image.config import ImageTrainConfig
+from vc.image.config_v2 import config_model
 from vc.image.datasets import DataError, build_dataset
 from vc.image.imageio import ImageError
 from vc.image.labels import LabelError
@@ -56,6 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
     setup_logging(args.verbose)
+    if config_model(args.config) == "stargan_v2":  # StarGAN v2 lives in vc/cli/img_v2.py
+        img_v2.train(args)
+        return
     exp = Path(args.exp)
     try:
         cfg = load_config(ImageTrainConfig, args.config, parse_overrides(args.override))

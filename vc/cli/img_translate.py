@@ -8,6 +8,7 @@ from pathlib import Path
 
 import torch
 
+from vc.cli import img_v2
 from vc.gan import CheckpointError
 from vc.image.bundle import load_bundle
 from vc.image.celeba import LayoutError
@@ -103,6 +104,9 @@ def _run(args: argparse.Namespace) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
+    if img_v2.wants_v2(argv):  # a StarGAN v2 bundle: vc/cli/img_v2.py
+        img_v2.translate(argv)
+        return
     args = build_parser().parse_args(argv)
     setup_logging(args.verbose)
     try:

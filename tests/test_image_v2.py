@@ -1,0 +1,248 @@
+"""StarGAN v2: networks, losses' gradient flow, diversity-weight decay across resume, EMA,
+class-balanced references, and the train/translate/evaluate front ends on a tiny model."""
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+import torch
+from PIL import Image
+
+from vc.config import from_dict, save_config
+from vc.gan import Trainer
+from vc.gan.runtime import DistInfo, seed_everything
+from vc.gan.task import TrainContext
+from vc.image.config_v2 import StarGANv2TrainConfig, config_model
+from vc.image.datasets import DataError, ImageLabelDataset
+from vc.image.diversity import lpips_status, mean_pairwise_l1
+from vc.image.domain_data import balanced_draw, build_domain_set, domain_set, step_generator
+from vc.image.fonts import FontRenderConfig, render_font_set
+from vc.image.labels import LabelSpace
+from vc.image.stargan_v2 import Discriminator, Generator, MappingNetwork, StyleEncoder
+from vc.image.task_v2 import StarGANv2Task, build_networks_v2, ds_weight
+
+SIZE = 16
+
+
+@pytest.fixture(scope="module")
+def font_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("fonts16")
+    render_font_set(root, FontRenderConfig(image_size=SIZE, glyphs="ABCDEab", test_glyphs="Ab"))
+    return root
+
+
+def tiny_cfg(root: Path, **over) -> StarGANv2TrainConfig:
+    data = {"data": {"layout": "attributes", "root": str(root), "attributes": ["Sans", "Serif", "Mono", "Bold", "Oblique"],
+                     "exclusive_groups": [["Sans", "Serif", "Mono"]], "split": "partition", "crop_size": 0,
+                     "image_size": SIZE, "channels": 1, "hflip": False, "preload": True},
+            "domains": ["Sans", "Serif", "Mono"],
+            "net": {"dim_in": 4, "max_conv_dim": 8, "style_dim": 4, "latent_dim": 3, "mapping_hidden": 8,
+                    "mapping_shared_layers": 1, "mapping_head_layers": 2, "g_bottleneck": 1},
+            "optim": {"batch_size": 2},
+            "trainer": {"max_steps": 2, "log_every": 1, "checkpoint_every": 1, "keep_checkpoints": 5},
+            "evaluation": {"conv_dim": 4, "repeat_num": 2, "steps": 3, "batch_size": 8},
+            "diversity": {"num_outputs": 2, "num_refs": 2, "limit": 3},
+            "sample_count": 2, "device": "cpu"}
+    for key, value in over.items():
+        node = data
+        *parts, last = key.split(".")
+        for p in parts:
+            node = node.setdefault(p, {})
+        node[last] = value
+    return from_dict(StarGANv2TrainConfig, data)
+
+
+# ------------------------------------------------------------------------------ networks
+def test_shapes_and_style_changes_output() -> None:
+    G = Generator(style_dim=5, channels=3, dim_in=4, max_conv_dim=8, downsample=2, bottleneck=1)
+    F = MappingNetwork(latent_dim=3, style_dim=5, num_domains=2, hidden=8, shared_layers=2, head_layers=2)
+    E = StyleEncoder(32, 5, 2, channels=3, dim_in=4, max_conv_dim=8, downsample=3)
+    D = Discriminator(32, 2, channels=3, dim_in=4, max_conv_dim=8, downsample=3)
+    x, y = torch.randn(3, 3, 32, 32), torch.tensor([0, 1, 1])
+    s = F(torch.randn(3, 3), y)
+    assert s.shape == (3, 5) and E(x, y).shape == (3, 5) and D(x, y).shape == (3,)
+    out = G(x, s)
+    assert out.shape == x.shape
+    assert not torch.allclose(out, G(x, s + 1.0)), "the style code must reach the output"
+    with pytest.raises(ValueError, match="divisible"):
+        G(torch.randn(1, 3, 30, 30), s[:1])
+
+
+def test_heads_are_selected_by_domain() -> None:
+    torch.manual_seed(0)
+    F = MappingNetwork(3, 4, num_domains=3, hidden=8, shared_layers=1, head_layers=2)
+    E = StyleEncoder(16, 4, 3, channels=1, dim_in=4, max_conv_dim=8, downsample=2)
+    z, x = torch.randn(4, 3), torch.randn(4, 1, 16, 16)
+    y = torch.tensor([2, 0, 1, 2])
+    s = F(z, y)
+    for i, k in enumerate(y.tolist()):
+        assert torch.allclose(s[i], F.heads[k](F.shared(z[i:i + 1]))[0])
+        assert torch.allclose(E(x, y)[i], E.heads[k](E.trunk(x[i:i + 1]))[0])
+    with torch.no_grad():  # changing head 1 must not change samples of domains 0 and 2
+        for p in F.heads[1].parameters():
+            p.add_(1.0)
+    s2 = F(z, y)
+    assert torch.allclose(s2[[0, 1, 3]], s[[0, 1, 3]]) and not torch.allclose(s2[2], s[2])
+    with pytest.raises(ValueError, match="out of range"):
+        F(z, torch.tensor([0, 1, 2, 3]))
+
+
+# ------------------------------------------------------------------------------ data
+def test_domain_set_and_balanced_references(font_root: Path) -> None:
+    ds = build_domain_set(tiny_cfg(font_root), "train")
+    assert ds.names == ("Sans", "Serif", "Mono") and len(ds) == 5 * 12
+    draw = balanced_draw(ds, 64, step_generator(0, 1))
+    assert torch.equal(ds.domain[draw.ref], draw.y_trg) and torch.equal(ds.domain[draw.ref2], draw.y_trg)
+    assert bool((draw.ref != draw.ref2).all()), "the two references of a sample must differ"
+    again = balanced_draw(ds, 64, step_generator(0, 1))
+    assert torch.equal(again.src, draw.src) and torch.equal(again.ref2, draw.ref2)  # a function of the step
+    counts = torch.bincount(ds.domain[balanced_draw(ds, 3000, step_generator(0, 2)).src], minlength=3)
+    assert counts.min() > 900  # balanced over domains
+
+
+def test_domain_set_rejects_images_with_two_domains(tmp_path: Path) -> None:
+    space = LabelSpace.create(["a", "b", "c"])
+    labels = torch.tensor([[1, 0, 0], [1, 1, 0], [0, 1, 1]], dtype=torch.float32).numpy()
+    paths = [tmp_path / f"{i}.png" for i in range(3)]
+    for p in paths:
+        Image.new("L", (8, 8)).save(p)
+    dataset = ImageLabelDataset(paths, labels, space, channels=1, crop_size=0, image_size=8)
+    with pytest.raises(DataError, match="1.png: 2 of the domains"):
+        domain_set(dataset, ["a", "b"])
+
+
+# ------------------------------------------------------------------------------ losses
+def _grads_by_net(term: torch.Tensor, nets: dict[str, torch.nn.Module]) -> set[str]:
+    names = ["G", "F", "E", "D"]
+    params = [list(nets[n].parameters()) for n in names]
+    flat = [p for ps in params for p in ps]
+    grads = torch.autograd.grad(term, flat, retain_graph=True, allow_unused=True)
+    out, i = set(), 0
+    for n, ps in zip(names, params):
+        if any(g is not None and bool(g.abs().sum() > 0) for g in grads[i:i + len(ps)]):
+            out.add(n)
+        i += len(ps)
+    return out
+
+
+def test_each_loss_term_sends_gradient_to_the_right_networks(font_root: Path) -> None:
+    cfg = tiny_cfg(font_root)
+    task = StarGANv2Task(cfg, build_domain_set(cfg, "train"), sample_set=None)
+    task.setup(TrainContext(torch.device("cpu"), DistInfo(), 0, font_root))
+    torch.manual_seed(0)
+    nets = task.build_networks()
+    batch = task.next_batch(1)
+    expected = {
+        "D_latent": {"real": {"D"}, "fake": {"D"}, "reg": {"D"}},
+        "D_ref": {"real": {"D"}, "fake": {"D"}, "reg": {"D"}},
+        # the adversarial term reaches D too, but only G's optimizer (G, F, E) steps in G phases
+        "G_latent": {"adv": {"G", "F", "D"}, "sty": {"G", "F", "E"}, "ds": {"G", "F"}, "cyc": {"G", "F", "E"}},
+        # reference-guided: E is used frozen, F is not used
+        "G_ref": {"adv": {"G", "D"}, "sty": {"G"}, "ds": {"G"}, "cyc": {"G"}},
+    }
+    for phase, terms in expected.items():
+        out = task.compute_losses(phase, nets, batch, step=1)
+        assert set(out.terms) == set(terms), phase
+        for name, want in terms.items():
+            assert _grads_by_net(out.terms[name], nets) == want, f"{phase}/{name}"
+        if phase.startswith("G"):
+            assert out.weights["ds"] == -1.0 and out.weights["sty"] == 1.0 and out.weights["cyc"] == 1.0
+        else:
+            assert out.weights["reg"] == 1.0
+
+
+def test_diversity_weight_schedule() -> None:
+    cfg = from_dict(StarGANv2TrainConfig, {"loss": {"lambda_ds": 2.0, "ds_decay_steps": 4}})
+    assert [ds_weight(cfg, s) for s in range(1, 7)] == [2.0, 1.5, 1.0, 0.5, 0.0, 0.0]
+
+
+def _read_csv(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def test_lambda_ds_decay_and_weights_survive_resume(font_root: Path, tmp_path: Path) -> None:
+    cfg = tiny_cfg(font_root, **{"loss.ds_decay_steps": 4, "trainer.max_steps": 5})
+    full = Trainer(StarGANv2Task(cfg), cfg.trainer, tmp_path / "full", device="cpu", seed=0).fit()
+    Trainer(StarGANv2Task(cfg), cfg.trainer, tmp_path / "part", device="cpu", seed=0).fit(until=2)
+    resumed = Trainer(StarGANv2Task(cfg), cfg.trainer, tmp_path / "part", device="cpu", seed=0).fit(resume=True)
+    assert full.step == resumed.step == 5
+    for run in ("full", "part"):
+        rows = _read_csv(tmp_path / run / "logs" / "train.csv")
+        assert [float(r["G_latent/lambda_ds"]) for r in rows] == [1.0, 0.75, 0.5, 0.25, 0.0]
+    a = torch.load(full.checkpoint, weights_only=True)
+    b = torch.load(resumed.checkpoint, weights_only=True)
+    for group in ("nets", "ema"):
+        for name, state in a[group].items():
+            for key, value in state.items():
+                assert torch.equal(value, b[group][name][key]), f"{group}/{name}/{key} differs after resume"
+
+
+def test_ema_is_updated_once_per_step(font_root: Path, tmp_path: Path) -> None:
+    cfg = tiny_cfg(font_root, **{"optim.ema_beta": 0.9, "trainer.max_steps": 1})
+    seed_everything(0)  # what the trainer does before building the networks
+    init = build_networks_v2(cfg, 3)
+    result = Trainer(StarGANv2Task(cfg), cfg.trainer, tmp_path / "run", device="cpu", seed=0).fit()
+    state = torch.load(result.checkpoint, weights_only=True)
+    assert set(state["ema"]) == {"G", "F", "E"}
+    for name in ("G", "F", "E"):
+        for key, w0 in init[name].state_dict().items():
+            w1 = state["nets"][name][key]
+            assert torch.allclose(state["ema"][name][key], 0.9 * w0 + 0.1 * w1, atol=1e-6), f"{name}.{key}"
+    moved = [k for k, w0 in init["G"].state_dict().items() if not torch.equal(w0, state["nets"]["G"][k])]
+    assert moved, "one training step must change G"
+
+
+# ------------------------------------------------------------------------------ diversity
+def test_pairwise_l1_and_lpips_status() -> None:
+    x = torch.zeros(2, 3, 1, 4, 4)
+    assert float(mean_pairwise_l1(x)) == 0.0  # a deterministic translator
+    x[:, 1] = 1.0  # outputs 0, 1, 0 -> pair distances 0.5, 0, 0.5 on the [0, 1] scale
+    assert float(mean_pairwise_l1(x)) == pytest.approx(1.0 / 3.0)
+    ok, why = lpips_status()
+    assert isinstance(ok, bool) and why
+    with pytest.raises(ValueError):
+        mean_pairwise_l1(x[:, :1])
+
+
+# ------------------------------------------------------------------------------ CLI
+def test_cli_train_translate_evaluate(font_root: Path, tmp_path: Path) -> None:
+    from vc.cli import img_evaluate, img_train, img_translate
+
+    conf = tmp_path / "stargan_v2.yaml"
+    save_config(tiny_cfg(font_root), conf)
+    assert config_model(conf) == "stargan_v2"
+    exp = tmp_path / "exp"
+    img_train.main(["--config", str(conf), "--exp", str(exp)])
+    assert (exp / "domains.json").is_file() and (exp / "samples" / "step_00000002" / "latent.png").is_file()
+    with pytest.raises(SystemExit):  # existing checkpoints without --resume
+        img_train.main(["--config", str(conf), "--exp", str(exp)])
+
+    imgs = sorted((font_root / "img_align_celeba").glob("u0041v0_*.png"))[:3]  # 'A', held out
+    out = tmp_path / "latent.png"
+    img_translate.main(["--model", str(exp), "--input", *map(str, imgs), "--latent", "--domain", "Serif",
+                        "--num", "3", "--out", str(out)])
+    assert Image.open(out).size == ((1 + 3) * SIZE, (1 + len(imgs)) * SIZE)  # header + one row per input
+    img_translate.main(["--exp", str(exp), "--input", *map(str, imgs), "--latent", "--num", "2", "--out", str(out)])
+    assert Image.open(out).size == ((1 + 3 * 2) * SIZE, (1 + len(imgs)) * SIZE)  # every domain
+    refs = [font_root / "img_align_celeba" / "u0062v0_Mono-Bold.png", font_root / "img_align_celeba" / "u0062v0_Serif.png"]
+    out_ref = tmp_path / "ref.png"
+    img_translate.main(["--model", str(exp), "--input", *map(str, imgs), "--ref", *map(str, refs),
+                        "--ref-domain", "Mono,Serif", "--out", str(out_ref)])
+    assert Image.open(out_ref).size == ((1 + 2) * SIZE, (2 + len(imgs)) * SIZE)  # header + reference row
+    with pytest.raises(SystemExit):  # the output must never overwrite an input
+        img_translate.main(["--model", str(exp), "--input", str(imgs[0]), "--latent", "--out", str(imgs[0])])
+    with pytest.raises(SystemExit):  # no way to know the references' domain without a classifier
+        img_translate.main(["--model", str(exp), "--input", str(imgs[0]), "--ref", str(refs[0]), "--out", str(out_ref)])
+
+    scores = tmp_path / "scores.json"
+    img_evaluate.main(["--model", str(exp), "--out", str(scores), "--limit", "3"])
+    result = json.loads(scores.read_text())
+    assert result["num_inputs"] == 3 and result["stargan_v1_diversity"] == 0.0
+    assert 0.0 <= result["domain_accuracy"]["latent"] <= 1.0
+    assert result["diversity_l1"]["latent"] > 0.0  # different latent codes give different outputs
+    assert set(result["style_transfer"]) == {"Bold", "Oblique"}
+    if not lpips_status()[0]:
+        assert result["diversity_lpips"].startswith("unavailable")
