@@ -152,6 +152,13 @@ def test_batch_refuses_to_mix_settings_in_one_outdir(setup, tmp_path) -> None:
                   progress=False)
     with pytest.raises(BatchError, match="unknown target.*nobody.*spkA, spkB, spkC"):
         run_batch(setup["bundle"], setup["data"], out, targets="spkA,nobody", progress=False)
+    # --overwrite redoes this run's outputs with the new settings, and later runs resume with them
+    redone = run_batch(setup["bundle"], setup["data"], out, targets="spkA", options=ConverterOptions(f0_scale=2.0),
+                       overwrite=True, progress=False)
+    assert redone.converted == 4 and redone.skipped == 0
+    again = run_batch(setup["bundle"], setup["data"], out, targets="spkA", options=ConverterOptions(f0_scale=2.0),
+                      progress=False)
+    assert again.converted == 0 and again.skipped == 4
 
 
 def test_shards_union_equals_the_whole_run_and_merge(setup, tmp_path, caplog) -> None:

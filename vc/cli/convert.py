@@ -23,7 +23,9 @@ a data dir (every utterance to every listed target except its own speaker):
   vc-convert --model exp/vctk --data data/test --targets all --outdir exp/vctk/convert/test --nj 4
   outputs: OUTDIR/wav/<tgt>/<utt>_to_<tgt>.wav, OUTDIR/manifest.tsv (utt, src_spk, tgt_spk, path
   relative to OUTDIR), OUTDIR/failed.tsv (utt, tgt_spk, reason; only when something failed).
-  A rerun skips finished files, so an interrupted run resumes where it stopped.
+  A rerun skips finished files, so an interrupted run resumes where it stopped. OUTDIR/convert.json
+  records the model, checkpoint and options: a rerun with others (a retrained model, say) is
+  refused unless --overwrite, which deletes this run's old outputs first and converts them again.
 
 cluster (e.g. a Slurm array job): each task converts one shard of the utterances and writes
 manifest.<i>.tsv / failed.<i>.tsv; one merge step then writes manifest.tsv for the whole set:
@@ -77,7 +79,8 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--out-sr", type=int, help="output sample rate in Hz (default: the model's rate)")
     common.add_argument("--device", default="cpu", help="torch device for the generator (default: cpu)")
     common.add_argument("--overwrite", action="store_true",
-                        help="replace an existing output file (batch: convert everything again)")
+                        help="replace an existing output file; with --data: delete this run's (this shard's) "
+                        "existing outputs and convert them again, e.g. after retraining the model")
     common.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     return p
 

@@ -192,17 +192,36 @@ def _run_job(job: UttJob) -> tuple[UttJob, list[tuple[str, str, str | None]]]:
 
 
 # ---------------------------------------------------------------------------- driver side
-def _check_settings(outdir: Path, settings: dict[str, Any], overwrite: bool) -> None:
+def _check_settings(outdir: Path, settings: dict[str, Any]) -> None:
+    """Refuse to resume in a folder whose outputs were made with another model or options."""
     path = outdir / SETTINGS_FILE
-    if path.is_file() and not overwrite:
+    if not path.is_file():
+        return
+    try:
         old = json.loads(path.read_text(encoding="utf-8"))
-        if old != settings:
-            diff = ", ".join(f"{k}: {old.get(k)!r} -> {settings.get(k)!r}"
-                             for k in sorted(set(old) | set(settings)) if old.get(k) != settings.get(k))
-            raise BatchError(
-                f"{outdir} holds outputs made with other settings ({diff}); "
-                "use another --outdir, or --overwrite to convert everything again")
-    atomic_write_text(path, json.dumps(settings, indent=1, sort_keys=True) + "\n")
+    except json.JSONDecodeError as exc:
+        raise BatchError(f"{path}: unreadable ({exc}); use --overwrite to convert everything again") from exc
+    if old != settings:
+        diff = ", ".join(f"{k}: {old.get(k)!r} -> {settings.get(k)!r}"
+                         for k in sorted(set(old) | set(settings)) if old.get(k) != settings.get(k))
+        raise BatchError(f"{outdir} holds outputs made with other settings ({diff}); "
+                         "use another --outdir, or --overwrite to convert them again")
+
+
+def _remove_outputs(jobs: list[UttJob]) -> int:
+    """Delete the existing outputs of ``jobs`` before they are redone (``--overwrite``).
+
+    Deleting first, not replacing one by one, keeps the folder truthful if the run is
+    interrupted: what remains was made with the recorded settings, and what is missing is
+    converted by the next run. Only this run's (this shard's) files are touched.
+    """
+    removed = 0
+    for job in jobs:
+        for _, path in job.outputs:
+            if os.path.exists(path):
+                os.unlink(path)
+                removed += 1
+    return removed
 
 
 def _load_data(data_dir: str | os.PathLike, num_shards: int, shard: int | None) -> DataDir:
@@ -245,9 +264,12 @@ def run_batch(
     data = _load_data(data_dir, num_shards, shard)
     converter = Converter.from_bundle(model_dir, options=options)
     target_list = parse_targets(targets, converter.speakers)
-    _check_settings(outdir, converter.describe(), overwrite)
-
+    if not overwrite:
+        _check_settings(outdir, converter.describe())
     jobs, rows, skipped = plan(data, target_list, outdir, overwrite=overwrite)
+    if overwrite:
+        log.info("--overwrite: removed %d existing output(s) of this run", _remove_outputs(jobs))
+    atomic_write_text(outdir / SETTINGS_FILE, json.dumps(converter.describe(), indent=1, sort_keys=True) + "\n")
     jobs.sort(key=lambda j: (-_job_size(j), j.utt))  # longest first: the workers finish together
     result = BatchResult(skipped=skipped)
     tag = shard_suffix(num_shards, shard)
