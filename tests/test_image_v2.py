@@ -41,7 +41,8 @@ def tiny_cfg(root: Path, **over) -> StarGANv2TrainConfig:
             "net": {"dim_in": 4, "max_conv_dim": 8, "style_dim": 4, "latent_dim": 3, "mapping_hidden": 8,
                     "mapping_shared_layers": 1, "mapping_head_layers": 2, "g_bottleneck": 1},
             "optim": {"batch_size": 2},
-            "trainer": {"max_steps": 2, "log_every": 1, "checkpoint_every": 1, "keep_checkpoints": 5},
+            "trainer": {"max_steps": 2, "log_every": 1, "checkpoint_every": 1, "keep_checkpoints": 5,
+                        "cpu_threads": 1},
             "evaluation": {"conv_dim": 4, "repeat_num": 2, "steps": 3, "batch_size": 8},
             "diversity": {"num_outputs": 2, "num_refs": 2, "limit": 3},
             "sample_count": 2, "device": "cpu"}

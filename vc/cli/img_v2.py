@@ -52,6 +52,11 @@ def bundle_arg(argv: Sequence[str]) -> str | None:
     return None
 
 
+def resolve_device(spec: str) -> str:
+    """``auto`` -> ``cuda`` when torch sees a GPU, else ``cpu``; anything else unchanged."""
+    return ("cuda" if torch.cuda.is_available() else "cpu") if spec == "auto" else spec
+
+
 def wants_v2(argv: Sequence[str] | None) -> bool:
     """True when the argument list names a StarGAN v2 bundle (``--exp DIR`` / ``--model DIR``)."""
     exp = bundle_arg(list(sys.argv[1:] if argv is None else argv))
@@ -135,7 +140,7 @@ def build_translate_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="output grid image (PNG); never one of the inputs")
     p.add_argument("--no-ema", action="store_true", help="use the trained weights instead of their EMA")
     p.add_argument("--checkpoint", help="a specific checkpoint (default: the newest)")
-    p.add_argument("--device", default="cpu", help="cpu | cuda[:N]")
+    p.add_argument("--device", default="auto", help="auto | cpu | cuda[:N] (auto: a GPU when there is one)")
     p.add_argument("-v", "--verbose", action="store_true")
     return p
 
@@ -193,6 +198,7 @@ def translate(argv: Sequence[str] | None = None) -> None:
             raise ValueError(f"--out {args.out} is one of the inputs; it would be overwritten")
         if args.num < 1:
             raise ValueError("--num must be >= 1")
+        args.device = resolve_device(args.device)
         bundle = load_bundle_v2(args.exp, args.device, args.checkpoint, ema=not args.no_ema)
         tr = bundle.translator()
         x = _load(bundle, inputs)
@@ -223,7 +229,7 @@ def build_evaluate_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", help="root of the evaluation data (default: the config's data.root)")
     p.add_argument("--limit", type=int, help="held-out inputs to use (default: diversity.limit of the config)")
     p.add_argument("--out", help="scores JSON (default: EXP/eval/scores_v2.json)")
-    p.add_argument("--device", default="cpu", help="cpu | cuda[:N]")
+    p.add_argument("--device", default="auto", help="auto | cpu | cuda[:N] (auto: a GPU when there is one)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("-v", "--verbose", action="store_true")
     return p
@@ -233,6 +239,7 @@ def evaluate(argv: Sequence[str] | None = None) -> None:
     args = build_evaluate_parser().parse_args(argv)
     setup_logging(args.verbose)
     try:
+        args.device = resolve_device(args.device)
         bundle = load_bundle_v2(args.exp, args.device)
         cfg = bundle.cfg
         test_set = build_domain_set(cfg, "test", root=args.data)
