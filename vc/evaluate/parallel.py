@@ -3,7 +3,8 @@
 Spawned (not forked) workers: the speaker encoder runs torch, whose thread pools do not
 survive a fork. Each worker is limited to one compute thread so ``nj`` processes use ``nj``
 cores, and one pool serves every phase of a run so the (slow) imports and model loading happen
-once per worker. With ``nj == 1`` everything runs in this process (no start-up cost).
+once per worker. With ``nj == 1`` everything runs in this process (no start-up cost), also
+limited to one compute thread.
 """
 from __future__ import annotations
 
@@ -61,8 +62,12 @@ class WorkerPool:
             self._pool = None
 
     def _local(self) -> None:
-        if not self._local_ready and self._initializer is not None:
-            self._initializer(*self._initargs)
+        if not self._local_ready:
+            # One thread here too: the per-file models are small, and torch's OpenMP threads
+            # competing with other processes made the speaker encoder 4x slower on a busy machine.
+            limit_threads()
+            if self._initializer is not None:
+                self._initializer(*self._initargs)
         self._local_ready = True
 
     def map(self, fn: Callable[[T], R], tasks: Sequence[T], *, desc: str,

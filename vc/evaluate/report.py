@@ -4,6 +4,25 @@ Scores are averaged per utterance (each utterance weighs the same, whatever its 
 every (system, source speaker, target speaker) and for every system overall. Systems are shown
 side by side in one table with the "none" (no conversion) floor, so every number is read
 against what doing nothing would score.
+
+JSON document (``schema`` = ``SCHEMA``; NaN/undefined values are ``null``)::
+
+    schema       "stargan-vc.evaluate/1"
+    systems      ["<label>", ..., "none"]                     display order
+    metrics      {mcd, f0, speaker, aggregation}: the exact definition of every number
+    settings     {features: resolved FeatureConfig, feature_source, silence_db, dtw}
+    inputs       {manifests: {label: path}, ref_data, src_data}
+    speaker_encoder {encoder, description, available, reason, centroid_utts: {spk: n}}
+    overall      [group per system]
+    pairs        [group per (system, src_spk, tgt_spk)]
+    utterances   [{system, utt, src_spk, tgt_spk, path, ref_utt, match ("text"|"utt-suffix"|"none"),
+                   mcd_db, f0_rmse_cents, f0_corr, vuv_error (0..1), aligned_frames, voiced_both,
+                   spk_cos, spk_pred, spk_correct, error}]
+    warnings     [str]
+
+A group is ``{system[, src_spk, tgt_spk], n, n_failed, n_parallel, mcd_db, mcd_db_std, f0_rmse_cents,
+f0_corr, vuv_error, spk_cos, spk_acc}`` (means over the utterances where the metric is defined,
+each with ``<metric>_n``, the number of utterances behind it; ``spk_acc`` and ``vuv_error`` are 0..1).
 """
 from __future__ import annotations
 
