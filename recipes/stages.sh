@@ -17,6 +17,7 @@
 
 : "${stage_log_dir:=exp/logs}"
 _stages_summary=()
+_stages_current=""  # "N|description|start" while a stage runs, for the summary of an interrupted run
 _stages_t0=$(date +%s.%N)
 
 # stage_selected N: true when N lies in [stage, stop_stage].
@@ -45,8 +46,10 @@ run_stage() {
   } | tee -a "$log"
   [[ $- == *e* ]] && errexit=1
   set +e
+  _stages_current="$n|$desc|$t0"
   ( set -e; "$@" ) 2>&1 | tee -a "$log"
   rc=${PIPESTATUS[0]}
+  _stages_current=""
   [ "$errexit" = 1 ] && set -e
   local secs
   secs=$(_stages_elapsed "$t0")
@@ -60,7 +63,11 @@ run_stage() {
 }
 
 _stages_print_summary() {
-  local rc=$? line
+  local rc=$? line n desc t0
+  if [ -n "$_stages_current" ]; then  # killed or interrupted inside a stage
+    IFS='|' read -r n desc t0 <<< "$_stages_current"
+    _stages_summary+=("$(printf '%-6s %-40s %9s s  INTERRUPTED' "$n" "$desc" "$(_stages_elapsed "$t0")")")
+  fi
   [ ${#_stages_summary[@]} -gt 0 ] || return "$rc"
   echo
   echo "Stage timing (logs in $stage_log_dir/):"

@@ -42,23 +42,25 @@ vc_stage_extract() {
 # vc_stage_stats: stage 2, per-speaker log-F0 and mel-cepstrum statistics of the training set.
 vc_stage_stats() {
   local stamp=dump/train/.stats.done
-  if stamp_ok "$stamp" stats dump/train/feats.scp dump/train/stats.npz; then
+  local inputs=(dump/train/.extract.done dump/train/stats.npz)  # the extract stamp covers the feature settings
+  if stamp_ok "$stamp" stats "${inputs[@]}"; then
     echo "dump/train/stats.npz is up to date"
     return 0
   fi
   vc-stats --data data/train --feats dump/train --out dump/train/stats.npz --no-progress
-  stamp_write "$stamp" stats dump/train/feats.scp dump/train/stats.npz
+  stamp_write "$stamp" stats "${inputs[@]}"
 }
 
 # vc_stage_train: stage 3, train StarGAN-VC into the bundle $exp (resumes from its checkpoint).
 vc_stage_train() {
   local stamp=$exp/.train.done key="max_steps=$max_steps seed=$seed"
-  local inputs=("$conf" dump/train/stats.npz dump/train/feats.scp)
+  local inputs=("$conf" dump/train/stats.npz dump/train/.extract.done dump/dev/.extract.done)
   if stamp_ok "$stamp" "$key" "${inputs[@]}" "$exp/checkpoints/latest"; then
     echo "$exp is trained ($(cat "$exp/checkpoints/latest")); delete $stamp to train again"
     return 0
   fi
-  local args=(--config "$conf" --feats dump/train --stats dump/train/stats.npz --exp "$exp" --seed "$seed")
+  local args=(--config "$conf" --feats dump/train --dev-feats dump/dev --stats dump/train/stats.npz
+    --exp "$exp" --seed "$seed")
   [ -z "$max_steps" ] || args+=(--max-steps "$max_steps")
   if [ -f "$exp/checkpoints/latest" ]; then
     echo "resuming from $exp/checkpoints/$(cat "$exp/checkpoints/latest")"
@@ -72,19 +74,22 @@ vc_stage_train() {
 _vc_convert() {
   local name=$1 outdir=$2
   shift 2
-  local stamp=$outdir/.convert.done key="$* nj-independent"
-  local inputs=(data/eval/wav.scp "$exp/checkpoints/latest" "$exp/stats.npz" "$outdir/manifest.tsv")
+  local stamp=$outdir/.convert.done key="$*" latest=""
+  [ -f "$exp/checkpoints/latest" ] && latest=$exp/checkpoints/$(cat "$exp/checkpoints/latest")
+  # The checkpoint itself, not only its name: a model retrained to the same step is another model.
+  local inputs=(data/eval/wav.scp "$latest" "$exp/stats.npz" "$outdir/manifest.tsv")
   if stamp_ok "$stamp" "$key" "${inputs[@]}"; then
     echo "$outdir is up to date"
     return 0
   fi
-  local common=("$@" --model "$exp" --data data/eval --targets all --outdir "$outdir")
+  local common=("$@" --model "$exp" --data data/eval --targets all --outdir "$outdir" --no-progress)
   if [ "$nj" -gt 1 ]; then
     $convert_cmd JOB=1:"$nj" "exp/logs/convert/$name.JOB.log" \
       vc-convert "${common[@]}" --nj 1 --num-shards "$nj" --shard JOB
+    vc-convert "${common[@]}" --merge   # manifest.tsv of the whole set, converting nothing
+  else
+    $convert_cmd "exp/logs/convert/$name.log" vc-convert "${common[@]}"
   fi
-  # Unsharded: converts whatever a shard left undone and writes the merged manifest.tsv.
-  $convert_cmd "exp/logs/convert/$name.log" vc-convert "${common[@]}" --nj "$nj"
   stamp_write "$stamp" "$key" "${inputs[@]}"
 }
 
@@ -96,19 +101,23 @@ vc_stage_convert() {
 }
 
 # vc_stage_evaluate: stage 5, MCD / F0 / speaker scores of model, baseline and no conversion
-# (vc-evaluate adds the "none" row itself), a table on screen and the HTML sample page.
+# (vc-evaluate adds the "none" row itself), a table on screen and the HTML sample page in
+# $exp/page (not $exp/samples, where vc-train keeps its per-step validation samples).
 vc_stage_evaluate() {
   local model=$exp/convert/eval/manifest.tsv baseline=$exp/convert_baseline/eval/manifest.tsv
   local stamp=$exp/.evaluate.done key="speaker_encoder=$speaker_encoder"
-  if stamp_ok "$stamp" "$key" "$model" "$baseline" "$exp/scores.json"; then
+  # The conversions' stamps, not only their manifests: new audio can have the same file names.
+  local inputs=("$exp/convert/eval/.convert.done" "$exp/convert_baseline/eval/.convert.done" data/eval/wav.scp
+    "$exp/scores.json")
+  if stamp_ok "$stamp" "$key" "${inputs[@]}"; then
     echo "$exp/scores.json is up to date; the table:"
     [ -f "$exp/scores.txt" ] && cat "$exp/scores.txt"
     return 0
   fi
   vc-evaluate --manifest "$model" --label stargan-vc --manifest "$baseline" --label baseline \
     --ref-data data/eval --model "$exp" --speaker-encoder "$speaker_encoder" \
-    --out "$exp/scores.json" --page "$exp/samples" --nj "$nj" --no-progress | tee "$exp/scores.txt.tmp"
+    --out "$exp/scores.json" --page "$exp/page" --nj "$nj" --no-progress | tee "$exp/scores.txt.tmp"
   mv -f -- "$exp/scores.txt.tmp" "$exp/scores.txt"
-  stamp_write "$stamp" "$key" "$model" "$baseline" "$exp/scores.json"
-  echo "scores: $exp/scores.json; listening page: $exp/samples/index.html"
+  stamp_write "$stamp" "$key" "${inputs[@]}"
+  echo "scores: $exp/scores.json; listening page: $exp/page/index.html"
 }

@@ -335,3 +335,86 @@ def test_demo_stage0_small_corpus(tmp_path):
     assert len(eval_text) == 4 and len(set(eval_text.values())) == 2
     assert len(read_table(recipe / "data/train/wav.scp")) == 8
     assert len(list((recipe / "corpus" / "slt").glob("*.wav"))) == 8
+
+
+# ------------------------------------------------------------------------------ stages 1-5 (recipes/vc_stages.sh)
+
+FAKE_TOOL = """
+    #!/usr/bin/env bash
+    # Stand-in for the vc-* commands: records its command line and writes the files the next
+    # stage reads, so the recipe's own logic (shards, merges, resume, skipping) is what is tested.
+    name=$(basename "$0")
+    echo "$name $*" >> "$FAKE_RECORD"
+    get() { local want=$1; shift; while [ $# -gt 0 ]; do [ "$1" = "$want" ] && { echo "$2"; return; }; shift; done; }
+    has() { local want=$1; shift; for a; do [ "$a" = "$want" ] && return 0; done; return 1; }
+    case $name in
+      vc-extract)
+        has --shard "$@" || { mkdir -p "$(get --out "$@")"; cp "$(get --data "$@")/wav.scp" "$(get --out "$@")/feats.scp"; } ;;
+      vc-stats) echo stats > "$(get --out "$@")" ;;
+      vc-train)
+        exp=$(get --exp "$@"); mkdir -p "$exp/checkpoints"
+        echo "step_$(get --max-steps "$@").pt" > "$exp/checkpoints/latest"; echo s > "$exp/stats.npz" ;;
+      vc-convert)
+        has --shard "$@" || { mkdir -p "$(get --outdir "$@")"; echo "utt src tgt path" > "$(get --outdir "$@")/manifest.tsv"; } ;;
+      vc-evaluate) echo '{}' > "$(get --out "$@")"; echo "the score table" ;;
+    esac
+"""
+
+
+def fake_tools(tmp_path: Path) -> dict[str, str]:
+    bin_dir = tmp_path / "fakebin"
+    bin_dir.mkdir()
+    tool = write_script(bin_dir / "fake-tool", FAKE_TOOL)
+    tool.chmod(0o755)
+    for name in ("vc-prepare-data", "vc-extract", "vc-stats", "vc-train", "vc-convert", "vc-evaluate"):
+        (bin_dir / name).symlink_to(tool)
+    return {"PATH": f"{bin_dir}:{os.environ['PATH']}", "FAKE_RECORD": str(tmp_path / "calls.txt")}
+
+
+def calls(tmp_path: Path) -> list[str]:
+    record = tmp_path / "calls.txt"
+    lines = record.read_text().splitlines() if record.exists() else []
+    record.unlink(missing_ok=True)
+    return lines
+
+
+def test_stages_1_to_5_commands_skip_and_resume(tmp_path):
+    recipe = copy_recipe("demo", tmp_path / "repo")
+    for name in ("train", "dev", "eval"):
+        (recipe / "data" / name).mkdir(parents=True)
+        (recipe / "data" / name / "wav.scp").write_text(f"{name}_u1 /x/{name}_u1.wav\n")
+    env = fake_tools(tmp_path)
+    args = ("--stage", "1", "--nj", "3", "--max_steps", "7", "--exp", "exp/m")
+    res = run_bash(recipe / "run.sh", *args, cwd=tmp_path, env=env)
+    assert res.returncode == 0, res.stdout + res.stderr
+    made = calls(tmp_path)
+    for name in ("train", "dev", "eval"):
+        shards = [c for c in made if c.startswith(f"vc-extract --data data/{name} ") and "--shard" in c]
+        assert sorted(c.split("--shard ")[1].split()[0] for c in shards) == ["1", "2", "3"]
+        assert all("--num-shards 3" in c and "--conf conf/feats.yaml" in c for c in shards)
+        assert f"vc-extract --data data/{name} --out dump/{name} --conf conf/feats.yaml --merge" in made
+    assert "vc-stats --data data/train --feats dump/train --out dump/train/stats.npz --no-progress" in made
+    train = [c for c in made if c.startswith("vc-train")]
+    assert len(train) == 1 and "--max-steps 7" in train[0] and "--dev-feats dump/dev" in train[0]
+    assert "--resume" not in train[0] and "--exp exp/m" in train[0]
+    convert = [c for c in made if c.startswith("vc-convert")]
+    assert len(convert) == 8  # (3 shards + merge) x (model, baseline)
+    assert sum("--baseline stats" in c for c in convert) == 4
+    assert any("--outdir exp/m/convert_baseline/eval" in c and "--merge" in c for c in convert)
+    evaluate = [c for c in made if c.startswith("vc-evaluate")][0]
+    assert "--manifest exp/m/convert/eval/manifest.tsv" in evaluate
+    assert "--manifest exp/m/convert_baseline/eval/manifest.tsv" in evaluate
+    assert "the score table" in res.stdout and (recipe / "exp/m/scores.txt").read_text() == "the score table\n"
+    assert (recipe / "exp/logs/extract/train.3.log").is_file()
+
+    # a rerun finds every stage done and runs nothing
+    res = run_bash(recipe / "run.sh", *args, cwd=tmp_path, env=env)
+    assert res.returncode == 0 and calls(tmp_path) == []
+    # more training steps: the training stamp no longer matches, training resumes from its checkpoint,
+    # and the conversions and scores that depend on the model are made again
+    res = run_bash(recipe / "run.sh", *args[:-4], "--max_steps", "9", "--exp", "exp/m", cwd=tmp_path, env=env)
+    assert res.returncode == 0, res.stderr
+    made = calls(tmp_path)
+    assert [c for c in made if c.startswith("vc-train")][0].endswith("--max-steps 9 --resume")
+    assert not any(c.startswith(("vc-extract", "vc-stats")) for c in made)
+    assert sum(c.startswith("vc-convert") for c in made) == 8 and sum(c.startswith("vc-evaluate") for c in made) == 1
