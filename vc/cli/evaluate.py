@@ -35,10 +35,11 @@ Exit status: 0 when every utterance was scored, 1 when some failed (still writte
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="vc-evaluate",
-        description="Score converted utterances listed in conversion manifests against reference recordings: "
-                    "MCD (DTW, c0 and silence excluded), log-F0 RMSE in cents, F0 correlation, V/UV error, "
-                    "speaker similarity and speaker-ID; per source/target pair and overall, next to the "
-                    "no-conversion floor. Prints a table, writes JSON, optionally builds an HTML sample page.",
+        description=(
+            "Score converted utterances listed in conversion manifests against reference recordings:\n"
+            "MCD (DTW-aligned, c0 and silence excluded), log-F0 RMSE in cents, F0 correlation, V/UV error,\n"
+            "speaker similarity and speaker-ID; per source/target pair and overall, next to the\n"
+            "no-conversion floor. Prints a table, writes JSON, optionally builds an HTML sample page."),
         epilog=EXAMPLE, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--manifest", action="append", required=True, metavar="TSV",
                    help="manifest.tsv written by vc-convert (repeat to compare systems in one table)")
