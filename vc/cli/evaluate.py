@@ -6,13 +6,8 @@ import logging
 import sys
 from pathlib import Path
 
-from vc.config import ConfigError
-from vc.convert.manifest import ManifestError
-from vc.data import DataDirError
 from vc.evaluate.align import DEFAULT_SILENCE_DB
-from vc.evaluate.cache import default_cache_dir
 from vc.evaluate.pairs import NONE_LABEL, default_labels
-from vc.evaluate.report import write_report
 from vc.evaluate.speaker import ENCODERS
 from vc.logutil import setup_logging
 
@@ -64,7 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="frames more than this far below the loudest frame (c0 level) are silence, left out of "
                         "MCD/F0 (default: %(default)s)")
     p.add_argument("--cache-dir", metavar="DIR", default=None,
-                   help=f"cache of reference analyses and embeddings (default: {default_cache_dir()})")
+                   help="cache of reference analyses and embeddings (default: $XDG_CACHE_HOME/stargan-vc/evaluate, "
+                        "else ~/.cache/stargan-vc/evaluate)")
     p.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
     p.add_argument("--nj", type=int, default=1, metavar="N", help="parallel processes (default: %(default)s)")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
@@ -94,7 +90,12 @@ def main(argv: list[str] | None = None) -> int:
         log.error("manifest not found: %s", ", ".join(missing))
         return 2
 
+    from vc.config import ConfigError
+    from vc.convert.manifest import ManifestError
+    from vc.data import DataDirError
+    from vc.evaluate.cache import default_cache_dir
     from vc.evaluate.pipeline import evaluate_manifests
+    from vc.evaluate.report import write_report
     from vc.evaluate.settings import resolve_feature_config
 
     try:
