@@ -9,7 +9,7 @@ set -euo pipefail
 
 stage=0                         # first stage to run
 stop_stage=3                    # last stage to run
-data=data/fonts32               # rendered font set (CelebA layout)
+data=data/fonts16               # rendered font set (CelebA layout)
 render_conf=conf/render.yaml    # what to render (glyphs, held-out glyphs, size, variants)
 conf=conf/stargan_v2.yaml       # training config (model: stargan_v2)
 exp=exp/stargan_v2_fonts        # model bundle, grids and scores
@@ -33,7 +33,7 @@ cd "$(dirname "$0")"
 . ../../recipes/img_stages.sh
 
 stage_0() {
-  vc-img-prepare fonts --out "$data" --config "$render_conf"
+  python3 -m vc.cli.img_prepare fonts --out "$data" --config "$render_conf"
 }
 
 # Held-out glyphs (never trained on): inputs in each family, references in assorted styles.
