@@ -18,6 +18,9 @@ from vc.fileio import atomic_path
 
 log = logging.getLogger(__name__)
 
+# Part of every key: bump it when what is cached (analysis or embedding code) changes meaning.
+CACHE_VERSION = "1"
+
 
 def default_cache_dir() -> Path:
     """``$XDG_CACHE_HOME/stargan-vc/evaluate`` (``~/.cache/...`` when unset)."""
@@ -38,7 +41,7 @@ class FileCache:
             st = os.stat(path)
         except OSError:
             return None
-        ident = "\0".join([os.path.abspath(path), str(st.st_size), str(st.st_mtime_ns), *settings])
+        ident = "\0".join([CACHE_VERSION, os.path.abspath(path), str(st.st_size), str(st.st_mtime_ns), *settings])
         return hashlib.sha1(ident.encode("utf-8")).hexdigest()
 
     def _file(self, key: str) -> Path:
