@@ -162,3 +162,16 @@ def test_load_tensor_rejects_crops_larger_than_the_image(tmp_path):
     Image.new("RGB", (10, 12)).save(tmp_path / "small.png")
     with pytest.raises(ImageError, match=r"small.png: cannot crop 20x20 from a 10x12 image"):
         load_tensor(tmp_path / "small.png", 3, 20, 16)
+
+
+def test_classifier_shifts_move_images_without_wrapping_around():
+    from vc.image.classifier import random_shift
+
+    x = torch.zeros(6, 1, 8, 8)
+    x[:, :, 3:5, 3:5] = 1.0
+    shifted = random_shift(x, 2, torch.Generator().manual_seed(0))
+    assert shifted.shape == x.shape
+    assert torch.equal(shifted.sum((1, 2, 3)), x.sum((1, 2, 3)))  # the square stays whole inside
+    assert not all(torch.equal(s, x[0]) for s in shifted)
+    again = random_shift(x, 2, torch.Generator().manual_seed(0))
+    assert torch.equal(shifted, again)

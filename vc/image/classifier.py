@@ -16,6 +16,7 @@ from typing import Any, Mapping
 
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 from torch import Tensor
 
 from vc.config import to_dict
@@ -62,6 +63,7 @@ class ClassifierTask(GanTask):
         self.space = train_set.space
 
     def setup(self, ctx: TrainContext) -> None:
+        self.seed = ctx.seed
         self.stream = BatchStream(self.train_set, self.cfg.batch_size, ctx.seed, rank=ctx.dist.rank,
                                   world_size=ctx.dist.world_size, device=ctx.device)
 
@@ -70,13 +72,17 @@ class ClassifierTask(GanTask):
                                          self.cfg.repeat_num)}
 
     def optimizers(self) -> dict[str, OptimizerSpec]:
-        return {"C": OptimizerSpec(("C",), self.cfg.lr, (0.9, 0.999))}
+        return {"C": OptimizerSpec(("C",), self.cfg.lr, (0.9, 0.999), weight_decay=self.cfg.weight_decay)}
 
     def phases(self) -> list[Phase]:
         return [Phase("C", "C")]
 
     def next_batch(self, step: int) -> tuple[Tensor, Tensor]:
         x, labels, _ = self.stream.batch(step)
+        shift = round(self.cfg.max_shift * x.shape[-1])
+        if shift:
+            gen = torch.Generator().manual_seed(self.seed * 1_000_003 + step)
+            x = random_shift(x, shift, gen)
         return x, labels
 
     def compute_losses(self, phase: str, nets: Mapping[str, nn.Module], batch: Any, step: int) -> PhaseLosses:
@@ -85,6 +91,18 @@ class ClassifierTask(GanTask):
         target = cls_target(self.space, labels)
         return PhaseLosses({"cls": classification_loss(logits, target)},
                            metrics={"acc": classification_accuracy(logits, target)})
+
+
+def random_shift(x: Tensor, max_px: int, generator: torch.Generator) -> Tensor:
+    """Shift each image by up to ``max_px`` pixels on each axis (edges replicated).
+
+    The judge must not key on the exact position of a glyph or face, since G may move it a
+    little; shifting the real training images teaches it that position carries no attribute.
+    """
+    n, _, h, w = x.shape
+    padded = F.pad(x, (max_px,) * 4, mode="replicate")
+    offsets = torch.randint(0, 2 * max_px + 1, (n, 2), generator=generator).tolist()
+    return torch.stack([padded[i, :, dy:dy + h, dx:dx + w] for i, (dy, dx) in enumerate(offsets)])
 
 
 def train_classifier(out_dir: str | os.PathLike, train_set: ImageLabelDataset, cfg: EvalClassifierConfig, *,

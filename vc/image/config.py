@@ -102,6 +102,8 @@ class EvalClassifierConfig:
     steps: int = 2000
     batch_size: int = 32
     lr: float = 1e-3
+    weight_decay: float = 0.0
+    max_shift: float = 0.0625  # random shifts of the training images, as a fraction of their size
     max_combos: int = 11  # combined edits evaluated per image (the grid's columns)
 
 
