@@ -89,15 +89,15 @@ class StyleTranslator:
 
 
 def _spread(ds: DomainSet, n: int, offset: int) -> list[int]:
-    """``n`` items taken round-robin over the domains, starting ``offset`` items into each."""
+    """``n`` items taken round-robin over the domains, evenly spaced through each domain's items
+    (so a set sorted by content shows different contents), ``offset`` items further in."""
+    per = -(-n // len(ds.members))
     out: list[int] = []
-    i = 0
-    while len(out) < n and i < max(len(m) for m in ds.members):
+    for j in range(per):
         for m in ds.members:
-            j = (offset + i) % len(m)
-            if len(out) < n and int(m[j]) not in out:
-                out.append(int(m[j]))
-        i += 1
+            item = int(m[(j * len(m) // per + offset) % len(m)])
+            if len(out) < n and item not in out:
+                out.append(item)
     return out
 
 
