@@ -100,13 +100,39 @@ def test_evaluate_trains_its_classifier_and_reports_the_baseline(setup, capsys):
     img_evaluate.main(["--model", str(exp), "--data", str(data), "--device", "cpu"])
     result = json.loads((exp / "eval.json").read_text())
     assert (exp / "eval_classifier" / "checkpoints" / "latest").is_file()
-    assert result["num_images"] == 12 and result["num_translations"] == 12 * 9
-    assert result["ground_truth_pairs"] == 12 * 9  # every font translation has its ground truth
+    # 9 edits per image, one of which sets the image's own family and is not counted
+    assert result["num_images"] == 12 and result["num_translations"] == 12 * 8 and result["num_no_op_edits"] == 12
+    assert result["ground_truth_pairs"] == 12 * 8  # every font translation has its ground truth
     for method in ("stargan", "identity"):
         r = result["methods"][method]
         assert set(r["accuracy"]) == set(fonts.ATTRIBUTES) and 0 <= r["l1"] <= 1 and r["psnr"] > 0
-    # the identity baseline scores 100% on attributes an edit does not change
     ident = result["methods"]["identity"]
     assert all(v is None or 0 <= v <= 1 for v in ident["accuracy_changed"].values())
     table = capsys.readouterr().out
     assert "identity" in table and "stargan" in table and "PSNR" in table
+
+
+class _IdentityTranslator:
+    """Stands in for a Translator whose G returns its input."""
+
+    batch_size = 8
+
+    def __init__(self, space):
+        self.space = space
+
+    def translate(self, x, target):
+        return x.clone()
+
+
+def test_a_translator_that_changes_nothing_scores_exactly_as_the_identity_baseline(setup):
+    from vc.image.classifier import AttributeClassifier
+    from vc.image.datasets import build_dataset
+    from vc.image.evaluate import evaluate
+
+    _, data, conf, _ = setup
+    cfg = from_dict(ImageTrainConfig, yaml.safe_load(conf.read_text()))
+    test = build_dataset(cfg.data, "test")
+    torch.manual_seed(0)
+    result = evaluate(_IdentityTranslator(test.space), AttributeClassifier(5, 1, 4, 2).eval(), test)
+    assert result["methods"]["stargan"] == result["methods"]["identity"]
+    assert result["methods"]["identity"]["l1"] > 0  # every counted edit changes the ground truth

@@ -1,7 +1,7 @@
 """Objective scores for a trained image translator, next to the do-nothing baseline.
 
 For every held-out image and every edit of a Figure-4 grid (each single attribute, then the
-combined edits), the translation is judged by a classifier trained separately on real images
+combined edits) that changes its labels, the translation is judged by a classifier trained separately on real images
 (:mod:`vc.image.classifier`): *attribute accuracy* is how often the classifier's reading of an
 attribute equals the target's, over all translations (``accuracy``) and over the translations
 that changed that attribute (``accuracy_changed``, the stricter number). Where the data has
@@ -92,7 +92,7 @@ def evaluate(translator: Translator, classifier: torch.nn.Module, test_set: Imag
     tallies = {m: _Tally(space.dim) for m in METHODS}
     real = _Tally(space.dim)
     columns: list[str] = []
-    missing_truth = 0
+    missing_truth = no_ops = 0
     for start in tqdm(range(0, n, chunk), desc="evaluate", unit="chunk"):
         idx = list(range(start, min(n, start + chunk)))
         x = torch.stack([test_set.image(i) for i in idx])
@@ -102,25 +102,33 @@ def evaluate(translator: Translator, classifier: torch.nn.Module, test_set: Imag
         targets = space.column_targets(source, max_combos)
         columns = [t for t, _ in targets]
         for _, target in targets:
-            out = translator.translate(x, target)
-            tallies["stargan"].add_labels(classify(classifier, out, translator), target, source)
-            tallies["identity"].add_labels(pred_real, target, source)
+            # an edit that leaves a row's labels as they are (the source's own hair colour) is
+            # not a translation: it is left out, or the identity baseline would score it perfectly
+            keep = torch.nonzero((target != source).any(dim=1)).flatten()
+            no_ops += len(idx) - len(keep)
+            if not len(keep):
+                continue
+            xs, src, tgt = x[keep], source[keep], target[keep]
+            out = translator.translate(xs, tgt)
+            tallies["stargan"].add_labels(classify(classifier, out, translator), tgt, src)
+            tallies["identity"].add_labels(pred_real[keep], tgt, src)
             if truth_index is None:
                 continue
-            keys = [(test_set.content_ids[i], tuple(int(v) for v in t.tolist())) for i, t in zip(idx, target)]
+            keys = [(test_set.content_ids[idx[k]], tuple(int(v) for v in t.tolist())) for k, t in zip(keep.tolist(), tgt)]
             found = [(k, truth_index[key]) for k, key in enumerate(keys) if key in truth_index]
             missing_truth += len(keys) - len(found)
             if found:
                 rows = torch.tensor([k for k, _ in found])
                 truth = torch.stack([test_set.image(j) for _, j in found])
                 tallies["stargan"].add_pixels(out[rows], truth)
-                tallies["identity"].add_pixels(x[rows], truth)
+                tallies["identity"].add_pixels(xs[rows], truth)
     if missing_truth:
         log.info("%d translations have no ground-truth image in the data", missing_truth)
     return {
         "num_images": n,
         "edits": columns,
         "num_translations": tallies["stargan"].total,
+        "num_no_op_edits": no_ops,
         "ground_truth_pairs": tallies["stargan"].pairs,
         "classifier_real_accuracy": real.summary(space.names)["accuracy"],
         "methods": {m: t.summary(space.names) for m, t in tallies.items()},
@@ -147,7 +155,8 @@ def format_table(result: dict[str, Any]) -> str:
     widths = [max(len(r[i]) for r in rows) for i in range(len(head))]
     lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)) for r in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
-    note = (f"{result['num_images']} images x {len(result['edits'])} edits = {result['num_translations']} translations; "
+    note = (f"{result['num_images']} images x {len(result['edits'])} edits = {result['num_translations']} translations "
+            f"(not counting {result.get('num_no_op_edits', 0)} edits that change nothing); "
             "attribute accuracy of a classifier trained on real images (in brackets: on changed attributes only)")
     if has_px:
         note += f"; L1/PSNR against {result['ground_truth_pairs']} ground-truth renderings ([0, 1] pixel scale)"
