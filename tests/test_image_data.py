@@ -102,14 +102,16 @@ def test_prepare_writes_a_cropped_copy_and_never_touches_the_source(tmp_path):
     assert Image.open(out / "img_align_celeba" / "000001.png").size == (16, 16)
     part = celeba.read_partition_file(out / "list_eval_partition.txt")
     assert [part[f] for f in table.files[:4]] == [2, 2, 2, 0]
-    ds = build_dataset(data_cfg(out, crop_size=0, split="partition"), "test")
-    assert len(ds) == 3
+    ds = build_dataset(data_cfg(out, split="partition"), "test")  # the config keeps the original crop
+    assert len(ds) == 3 and ds.crop_size == 0
     # same pixels as preparing on the fly from the source
     direct = build_dataset(data_cfg(root), "test")
     assert torch.allclose(ds.image(0), direct.image(0), atol=2 / 127.5)
     assert before == {p.name: p.read_bytes() for p in (root / "img_align_celeba").iterdir()}
     with pytest.raises(celeba.LayoutError, match="must not overwrite"):
         celeba.prepare_attribute_corpus(root, root, crop_size=20, image_size=16, test_count=3)
+    with pytest.raises(DataError, match="prepared with crop_size=20, image_size=16"):
+        build_dataset(data_cfg(out, image_size=8, split="partition"), "test")
 
 
 def fake_folders(root, domains=("cat", "dog", "wild"), n=5):
@@ -175,3 +177,12 @@ def test_classifier_shifts_move_images_without_wrapping_around():
     assert not all(torch.equal(s, x[0]) for s in shifted)
     again = random_shift(x, 2, torch.Generator().manual_seed(0))
     assert torch.equal(shifted, again)
+
+
+def test_batch_stream_with_loader_workers_draws_the_same_batches(tmp_path):
+    root = fake_celeba(tmp_path / "celeba")
+    ds = build_dataset(data_cfg(root, hflip=True), "train")
+    plain, workers = BatchStream(ds, 3, seed=2), BatchStream(ds, 3, seed=2, num_workers=1)
+    for step in (1, 2, 3, 7, 8):  # including a jump, as after a resume
+        a, b = plain.batch(step), workers.batch(step)
+        assert all(torch.equal(u, v) for u, v in zip(a, b))

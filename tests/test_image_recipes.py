@@ -42,7 +42,7 @@ def test_celeba_recipe_needs_the_corpus_folder(tmp_path):
 def test_celeba_recipe_all_stages_on_a_fake_tree(tmp_path):
     root = fake_celeba(tmp_path / "CelebA", n=16)
     conf = yaml.safe_load((REPO / "egs" / "celeba" / "conf" / "train.yaml").read_text())
-    conf["data"].update(image_size=16, num_workers=0)
+    conf["data"].update(image_size=16, crop_size=20, num_workers=0)
     conf["model"] = {"g_conv_dim": 8, "g_repeat_num": 1, "d_conv_dim": 8, "d_repeat_num": 2}
     conf["optim"]["batch_size"] = 4
     conf["trainer"] = {"max_steps": 2, "log_every": 1, "checkpoint_every": 2}

@@ -12,8 +12,8 @@ stage=0                      # first stage to run
 stop_stage=3                 # last stage to run
 celeba_root=                 # CelebA folder (img_align_celeba/, list_attr_celeba.txt); needed by stage 0
 data=data/celeba             # prepared copy (CelebA layout, PNG)
-image_size=128               # prepared image size (must match conf's data.image_size)
-crop_size=178                # center crop before resizing
+image_size=128               # prepared image size (must match the config's data.image_size)
+crop_size=178                # center crop before resizing (must match the config's data.crop_size)
 test_count=2000              # the first N images are the test set
 use_partition_file=false     # use list_eval_partition.txt (2 = test) instead of test_count
 limit=0                      # prepare only the first N images (0: all; for quick trials)

@@ -6,10 +6,13 @@ second line: the attribute names; then ``<file> <+1/-1 ...>``) and ``list_eval_p
 writes it for everything it generates (the font set, prepared copies), so one loader serves all
 attribute data sets. ``list_content.txt`` (``<file> <content id>``) is this toolkit's addition:
 images sharing a content id show the same thing in different attributes (the same glyph in
-different font styles), which gives translations an exact ground truth.
+different font styles), which gives translations an exact ground truth. A prepared copy also
+holds ``prepare.json`` (the crop and size it was made with), so training reads it as is while
+the bundle keeps the crop/resize that a new photo needs.
 """
 from __future__ import annotations
 
+import json
 import logging
 import os
 from concurrent.futures import ProcessPoolExecutor
@@ -29,6 +32,7 @@ IMAGE_DIR = "img_align_celeba"
 ATTR_FILE = "list_attr_celeba.txt"
 PARTITION_FILE = "list_eval_partition.txt"
 CONTENT_FILE = "list_content.txt"
+PREPARE_FILE = "prepare.json"
 PARTITIONS = {"train": 0, "val": 1, "test": 2}
 
 
@@ -219,9 +223,23 @@ def prepare_attribute_corpus(root: str | os.PathLike, out: str | os.PathLike, *,
     if content.is_file():
         ids = read_content_file(content)
         write_content_file(out / CONTENT_FILE, {d: ids[f] for f, d in zip(table.files, dst_names) if f in ids})
+    atomic_write_text(out / PREPARE_FILE, json.dumps({"crop_size": crop_size, "image_size": image_size,
+                                                      "channels": channels}) + "\n")
     write_attr_file(out / ATTR_FILE, prepared)  # written last: its presence marks a complete copy
     log.info("prepared %d images in %s", len(dst_names), out)
     return prepared
+
+
+def read_prepare_file(root: str | os.PathLike) -> dict[str, int] | None:
+    """How a prepared copy was cropped and resized (None for original, unprepared data)."""
+    path = Path(root) / PREPARE_FILE
+    if not path.is_file():
+        return None
+    try:
+        info = json.loads(path.read_text(encoding="utf-8"))
+        return {k: int(info[k]) for k in ("crop_size", "image_size", "channels")}
+    except (ValueError, KeyError, TypeError) as exc:
+        raise LayoutError(f"{path}: malformed ({exc})") from exc
 
 
 def is_prepared(out: str | os.PathLike) -> bool:

@@ -124,9 +124,26 @@ def build_dataset(cfg: ImageDataConfig, split: str, root: str | os.PathLike | No
     _check_exclusive(space, labels, paths)
     use_aug = (split == "train") if augment is None else augment
     log.info("%s split of %s: %d images", split, cfg.root, len(paths))
-    return ImageLabelDataset(paths, labels, space, channels=cfg.channels, crop_size=cfg.crop_size,
+    return ImageLabelDataset(paths, labels, space, channels=cfg.channels, crop_size=_crop_on_load(cfg),
                              image_size=cfg.image_size, hflip=cfg.hflip and use_aug, preload=cfg.preload,
                              content_ids=content)
+
+
+def _crop_on_load(cfg: ImageDataConfig) -> int:
+    """The crop still to apply: none for a copy prepared with the config's crop and size.
+
+    The config always states the crop for *original* images (what a new photo needs at
+    translation time); a prepared copy made with other settings is an error, not a silent
+    second crop.
+    """
+    prepared = celeba.read_prepare_file(cfg.root) if cfg.layout == "attributes" else None
+    if prepared is None:
+        return cfg.crop_size
+    if (prepared["crop_size"], prepared["image_size"]) != (cfg.crop_size, cfg.image_size):
+        raise DataError(f"{Path(cfg.root) / celeba.PREPARE_FILE}: prepared with crop_size={prepared['crop_size']}, "
+                        f"image_size={prepared['image_size']}, but the config asks for crop_size={cfg.crop_size}, "
+                        f"image_size={cfg.image_size}; prepare again or change data.crop_size/image_size")
+    return 0
 
 
 def _attribute_split(cfg: ImageDataConfig, split: str) -> tuple[list[Path], np.ndarray, list[str] | None]:
