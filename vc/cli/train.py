@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 
 from vc.logutil import setup_logging
@@ -63,6 +64,8 @@ def _overrides(args: argparse.Namespace) -> dict:
 def main(argv: list[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
     setup_logging(args.verbose)
+    if int(os.environ.get("RANK", "0")) != 0:  # torchrun: one copy of the progress messages is enough
+        logging.getLogger().setLevel(logging.WARNING)
     from vc.config import ConfigError
     from vc.features import FeatureFileError, StatsError
     from vc.gan import CheckpointError, NonFiniteLossError

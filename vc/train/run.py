@@ -36,5 +36,6 @@ def train(cfg: TrainConfig, feats: str | os.PathLike, stats_path: str | os.PathL
         result = trainer.fit(resume=resume, until=until)
     finally:
         trainer.close()
-    log.info("finished at step %d; newest checkpoint %s", result.step, result.checkpoint)
+    if result.checkpoint is not None:  # only the main process writes (and reports) checkpoints
+        log.info("finished at step %d; newest checkpoint %s", result.step, result.checkpoint)
     return result

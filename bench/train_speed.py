@@ -1,0 +1,149 @@
+"""Training speed of StarGAN-VC on the CPU: iterations/s and peak memory, eager vs speed-ups.
+
+Every variant runs in its own process (peak memory and OpenMP settings are per process) on the
+same synthetic feature dump, through the real ``vc.gan.Trainer`` step (D, C and G phases with
+all loss terms), and is reported as a ratio against the plain eager step measured in the same
+run. A speed-up earns a place in the default path only at >= 1.1x.
+
+usage:
+  python bench/train_speed.py                                  # paper-size model, batch 8 x 128
+  python bench/train_speed.py --config egs/demo/conf/train.yaml --steps 20
+  python bench/train_speed.py --variants eager,threads1,fused  # a subset
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+# name -> (schedule overrides, extra environment)
+VARIANTS: dict[str, tuple[dict, dict]] = {
+    "eager": ({}, {}),
+    "threads1": ({"schedule.cpu_threads": 1}, {}),
+    "omp_passive": ({}, {"OMP_WAIT_POLICY": "PASSIVE"}),
+    "foreach_adam": ({"schedule.adam_impl": "foreach"}, {}),
+    "fused_adam": ({"schedule.adam_impl": "fused"}, {}),
+    "channels_last": ({"schedule.channels_last": True}, {}),
+    "compile": ({"schedule.compile": True}, {}),
+}
+
+
+def make_dump(root: Path, speakers: int, utts: int, frames: int, mcep_dim: int) -> tuple[Path, Path]:
+    """A synthetic dump in the docs/formats.md layout (values shaped like normalised MCEPs)."""
+    import numpy as np
+
+    from vc.data import write_scp
+    from vc.features import FeatureConfig, Features, SpeakerStats, save_features
+
+    rng = np.random.default_rng(0)
+    cfg = FeatureConfig(mcep_dim=mcep_dim).resolved()
+    scp, u2s, items = {}, {}, []
+    for s in range(speakers):
+        for u in range(utts):
+            mcep = np.cumsum(rng.normal(0, 0.1, (frames, mcep_dim)), axis=0) + rng.normal(0, 1, mcep_dim)
+            f = Features(f0=np.full(frames, 120.0), mcep=mcep, bap=np.full((frames, 1), -20.0))
+            utt = f"s{s}_{u:03d}"
+            save_features(root / f"{utt}.npz", f, cfg)
+            scp[utt], u2s[utt] = f"{utt}.npz", f"s{s}"
+            items.append((f"s{s}", f))
+    write_scp(root / "feats.scp", scp)
+    write_scp(root / "utt2spk", u2s)
+    SpeakerStats.from_features(items, cfg).save(root / "stats.npz")
+    return root, root / "stats.npz"
+
+
+def worker(args: argparse.Namespace) -> None:
+    """Time ``args.steps`` training steps after ``args.warmup``; print one JSON line."""
+    import torch
+
+    from vc.features import SpeakerStats
+    from vc.gan import Trainer
+    from vc.train.bundle import resolve_config
+    from vc.train.config import load_train_config
+    from vc.train.task import VoiceConversionTask
+
+    overrides = dict(VARIANTS[args.variant][0])
+    overrides.update({"data.batch_size": args.batch, "data.segment_frames": args.frames,
+                      "schedule.max_steps": args.warmup + args.steps})
+    cfg = load_train_config(args.config, overrides)
+    stats = SpeakerStats.load(args.stats)
+    cfg = resolve_config(cfg, stats)
+    with tempfile.TemporaryDirectory() as out:
+        trainer = Trainer(VoiceConversionTask(cfg, args.feats, stats, progress=False), cfg.schedule, out,
+                          device="cpu", progress=False)
+        trainer.setup()
+        for step in range(1, args.warmup + 1):
+            trainer.train_step(step)
+        t0, c0 = time.perf_counter(), time.process_time()
+        for step in range(args.warmup + 1, args.warmup + args.steps + 1):
+            trainer.train_step(step)
+        wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    params = sum(p.numel() for m in trainer.nets.values() for p in m.parameters())
+    print(json.dumps({"variant": args.variant, "it_s": args.steps / wall, "cpu_s_per_it": cpu / args.steps,
+                      "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                      "threads": torch.get_num_threads(), "params": params}))
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--config", help="training config (default: built-in defaults = the paper's widths)")
+    p.add_argument("--batch", type=int, default=8)
+    p.add_argument("--frames", type=int, default=128)
+    p.add_argument("--steps", type=int, default=10, help="timed steps per variant")
+    p.add_argument("--warmup", type=int, default=3, help="untimed steps first (compilation, allocator)")
+    p.add_argument("--variants", default=",".join(VARIANTS), help=f"comma list of {', '.join(VARIANTS)}")
+    p.add_argument("--out", help="also write the results as JSON here")
+    p.add_argument("--worker", dest="variant", help=argparse.SUPPRESS)
+    p.add_argument("--feats", help=argparse.SUPPRESS)
+    p.add_argument("--stats", help=argparse.SUPPRESS)
+    args = p.parse_args()
+    if args.variant:
+        worker(args)
+        return
+    names = [v.strip() for v in args.variants.split(",") if v.strip()]
+    unknown = [v for v in names if v not in VARIANTS]
+    if unknown:
+        p.error(f"unknown variants {unknown}; choose from {', '.join(VARIANTS)}")
+    if "eager" not in names:
+        names.insert(0, "eager")
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+        from vc.config import load_config  # noqa: F401  (fail early if the package is missing)
+        from vc.train.config import load_train_config
+
+        mcep_dim = 36
+        feats, stats = make_dump(Path(tmp), speakers=4, utts=6, frames=600, mcep_dim=mcep_dim)
+        load_train_config(args.config)  # validate before spawning workers
+        for name in names:
+            cmd = [sys.executable, __file__, "--worker", name, "--feats", str(feats), "--stats", str(stats),
+                   "--batch", str(args.batch), "--frames", str(args.frames), "--steps", str(args.steps),
+                   "--warmup", str(args.warmup)] + (["--config", args.config] if args.config else [])
+            env = {**os.environ, **VARIANTS[name][1]}
+            run = subprocess.run(cmd, capture_output=True, text=True, env=env)
+            if run.returncode != 0:
+                print(f"{name}: failed\n{run.stderr.strip().splitlines()[-1] if run.stderr.strip() else ''}")
+                continue
+            results.append(json.loads(run.stdout.strip().splitlines()[-1]))
+            r = results[-1]
+            print(f"{name:>14}: {r['it_s']:.3f} it/s  {r['cpu_s_per_it']:.2f} cpu-s/it  peak {r['peak_mb']:.0f} MB  "
+                  f"threads {r['threads']}", flush=True)
+    base = next((r for r in results if r["variant"] == "eager"), None)
+    print(f"\nconfig {args.config or 'defaults'}, batch {args.batch} x {args.frames} frames, "
+          f"{base['params'] if base else '?'} parameters, {os.cpu_count()} CPUs")
+    print(f"{'variant':>14} {'it/s':>8} {'vs eager':>9} {'peak MB':>8}")
+    for r in results:
+        ratio = r["it_s"] / base["it_s"] if base else float("nan")
+        print(f"{r['variant']:>14} {r['it_s']:>8.3f} {ratio:>8.2f}x {r['peak_mb']:>8.0f}")
+    if args.out:
+        Path(args.out).write_text(json.dumps(results, indent=1))
+
+
+if __name__ == "__main__":
+    main()
