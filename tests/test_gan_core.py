@@ -287,3 +287,21 @@ def test_corrupt_latest_checkpoint_on_resume(tmp_path):
     latest.write_bytes(b"not a zip file at all")
     with pytest.raises(CheckpointError, match=latest.name):
         Trainer(ToyTask(), _cfg(max_steps=6), tmp_path, device="cpu").fit(resume=True)
+
+
+def test_ema_follows_its_phases_only(tmp_path):
+    class TwoG(ToyTask):
+        def phases(self):
+            return [Phase("D", "D"), Phase("G", "G", ema=False), Phase("G2", "G")]
+
+        def compute_losses(self, phase, nets, batch, step):
+            return super().compute_losses("G" if phase == "G2" else phase, nets, batch, step)
+
+    tr = Trainer(TwoG(ema=True), _cfg(max_steps=2), tmp_path, device="cpu", progress=False)
+    tr.setup()
+    calls = []
+    update = tr.emas["G"].update
+    tr.emas["G"].update = lambda m: (calls.append(1), update(m))
+    tr.train_step(1)
+    assert len(calls) == 1  # one EMA update per step although G is stepped twice
+    assert not torch.equal(tr.emas["G"].shadow[0].weight, tr.nets["G"][0].weight)

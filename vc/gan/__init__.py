@@ -66,12 +66,20 @@ steps, calls ``sample`` every ``sample_every`` steps and at the end, and checkpo
 ``checkpoint_every`` steps and at the end. Under ``torchrun`` (``WORLD_SIZE > 1``) the phase's own
 networks are DDP-wrapped and only rank 0 writes files.
 
+``Phase(name, optimizer, every=1, ema=True)``: ``ema=False`` skips the EMA update after that phase
+(for a network stepped twice per step). ``TrainerConfig`` also sets ``amp``, ``adam_impl``
+(default/foreach/fused/single), ``channels_last``, ``compile``, ``cpu_threads`` (0 = all cores; use 1
+on a machine whose cores are busy with other work: OpenMP threads that wait for a busy core make
+each step many times slower) and ``find_unused_parameters`` (DDP). Under DDP the logged losses are
+rank 0's.
+
 Minimal use::
 
     from vc.gan import Trainer, TrainerConfig
     result = Trainer(MyTask(...), TrainerConfig(max_steps=1000), "exp/run1", device="auto", seed=0).fit(resume=True)
 
-``result.step``, ``result.checkpoint`` (path of the newest checkpoint) and ``result.metrics``
+``Trainer(..., progress=False)`` hides the tqdm bar; ``trainer.setup()`` + ``trainer.train_step(step)``
+run single steps without logging or checkpoints (benchmarks). ``result.step``, ``result.checkpoint`` (path of the newest checkpoint) and ``result.metrics``
 (last logged means) tell the caller where the run ended. Checkpoint layout (a dict):
 ``step``, ``nets`` {name: state_dict}, ``ema`` {name: state_dict}, ``optimizers``, ``scaler``,
 ``rng`` [per rank], ``task`` [per rank], ``world_size``, ``format``.

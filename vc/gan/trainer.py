@@ -11,6 +11,7 @@ the Python/NumPy/torch RNG states of every rank, and the step.
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
@@ -27,7 +28,7 @@ from vc.gan.metrics import MetricLogger
 from vc.gan.runtime import (DistInfo, autocast, get_rng_state, init_distributed, resolve_amp, resolve_device,
                             seed_everything, set_rng_state)
 from vc.gan.schedules import linear_decay_factor
-from vc.gan.task import GanTask, OptimizerSpec, PhaseLosses, TrainContext
+from vc.gan.task import GanTask, OptimizerSpec, Phase, PhaseLosses, TrainContext
 
 log = logging.getLogger(__name__)
 
@@ -236,7 +237,7 @@ class Trainer:
         values = torch.stack([t.detach().float().reshape(()) for t in out.terms.values()])
         if bool(torch.isfinite(values).all()):
             return
-        bad = [f"{n}={float(v)}" for n, v in zip(out.terms, values.tolist()) if not torch.isfinite(torch.tensor(v))]
+        bad = [f"{n}={v}" for n, v in zip(out.terms, values.tolist()) if not math.isfinite(v)]
         last = self.ckpt.latest() if self.info.is_main else None
         raise NonFiniteLossError(
             f"non-finite loss at step {step}, phase {phase!r}: {', '.join(bad)}. Training stopped before this "
@@ -244,7 +245,7 @@ class Trainer:
             "rate, check the input features for NaN/inf, or turn mixed precision off (amp: off)."
         )
 
-    def _run_phase(self, phase, batch: Any, step: int) -> dict[str, Any]:
+    def _run_phase(self, phase: Phase, batch: Any, step: int) -> dict[str, Any]:
         opt = self.optims[phase.optimizer]
         spec = self.specs[phase.optimizer]
         opt.zero_grad(set_to_none=True)
@@ -256,16 +257,14 @@ class Trainer:
         if self.scaler is not None:
             total = self.scaler.scale(total)
         total.backward(inputs=params)
+        if spec.grad_clip is not None:
+            if self.scaler is not None:
+                self.scaler.unscale_(opt)  # clip the true gradients, not the scaled ones
+            torch.nn.utils.clip_grad_norm_(params, spec.grad_clip)
         if self.scaler is not None:
-            if spec.grad_clip is not None:
-                self.scaler.unscale_(opt)
-            if spec.grad_clip is not None:
-                torch.nn.utils.clip_grad_norm_(params, spec.grad_clip)
             self.scaler.step(opt)
             self.scaler.update()
         else:
-            if spec.grad_clip is not None:
-                torch.nn.utils.clip_grad_norm_(params, spec.grad_clip)
             opt.step()
         for name in spec.modules if phase.ema else ():
             if name in self.emas:
