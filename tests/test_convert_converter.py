@@ -162,6 +162,8 @@ def test_bad_input_and_options_are_refused(bundle: Path, converter: Converter) -
         Converter.from_bundle(bundle, f0_scale=-1.0)
     with pytest.raises(ConversionError, match="baseline"):
         Converter.from_bundle(bundle, baseline="gmm")
+    with pytest.raises(ConversionError, match="invalid device"):
+        Converter.from_bundle(bundle, device="quantum")
 
 
 def test_bundle_with_inconsistent_settings_is_refused(bundle: Path, tmp_path: Path) -> None:

@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import soundfile as sf
-from tqdm import tqdm
 
 from vc.convert.manifest import ManifestRow, read_failed, shard_suffix, write_failed, write_manifest
 from vc.data import DataDir

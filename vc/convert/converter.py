@@ -142,7 +142,10 @@ class Converter:
         Options may be given as a :class:`ConverterOptions` or as keywords
         (``baseline="stats"``, ``f0_scale=1.2``, ...); ``device`` is a shortcut for the option.
         """
+        import torch
+
         from vc.config import ConfigError
+        from vc.convert.inference import prepare_for_inference
         from vc.gan.checkpoint import CheckpointError
         from vc.train.bundle import BundleError, feature_config, load_generator
 
@@ -153,8 +156,13 @@ class Converter:
         bundle = Path(path)
         if not bundle.is_dir():
             raise ConversionError(f"{bundle}: model folder not found")
-        from vc.convert.inference import prepare_for_inference
-
+        try:
+            device_type = torch.device(opts.device).type
+        except RuntimeError as exc:
+            raise ConversionError(f"invalid device {opts.device!r}: {exc}") from exc
+        if device_type == "cuda" and not torch.cuda.is_available():
+            raise ConversionError(f"device {opts.device!r} asked for, but torch {torch.__version__} sees no CUDA "
+                                  "device; use --device cpu")
         try:
             generator, speakers, cfg, stats = load_generator(bundle, opts.device)
             features = feature_config(cfg)
