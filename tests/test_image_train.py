@@ -108,8 +108,9 @@ def test_evaluate_trains_its_classifier_and_reports_the_baseline(setup, capsys):
         assert set(r["accuracy"]) == set(fonts.ATTRIBUTES) and 0 <= r["l1"] <= 1 and r["psnr"] > 0
     ident = result["methods"]["identity"]
     assert all(v is None or 0 <= v <= 1 for v in ident["accuracy_changed"].values())
+    assert set(result["per_edit"]) == set(result["edits"]) and "l1" in result["per_edit"]["Bold"]["identity"]
     table = capsys.readouterr().out
-    assert "identity" in table and "stargan" in table and "PSNR" in table
+    assert "identity" in table and "stargan" in table and "PSNR" in table and "Family+Bold+Oblique" in table
 
 
 class _IdentityTranslator:

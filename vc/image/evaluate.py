@@ -90,6 +90,7 @@ def evaluate(translator: Translator, classifier: torch.nn.Module, test_set: Imag
     n = min(limit, len(test_set)) if limit else len(test_set)
     truth_index = test_set.ground_truth_index() if test_set.content_ids is not None else None
     tallies = {m: _Tally(space.dim) for m in METHODS}
+    per_edit: dict[str, dict[str, _Tally]] = {}
     real = _Tally(space.dim)
     columns: list[str] = []
     missing_truth = no_ops = 0
@@ -101,7 +102,7 @@ def evaluate(translator: Translator, classifier: torch.nn.Module, test_set: Imag
         real.add_labels(pred_real, source, source)
         targets = space.column_targets(source, max_combos)
         columns = [t for t, _ in targets]
-        for _, target in targets:
+        for title, target in targets:
             # an edit that leaves a row's labels as they are (the source's own hair colour) is
             # not a translation: it is left out, or the identity baseline would score it perfectly
             keep = torch.nonzero((target != source).any(dim=1)).flatten()
@@ -110,18 +111,23 @@ def evaluate(translator: Translator, classifier: torch.nn.Module, test_set: Imag
                 continue
             xs, src, tgt = x[keep], source[keep], target[keep]
             out = translator.translate(xs, tgt)
-            tallies["stargan"].add_labels(classify(classifier, out, translator), tgt, src)
-            tallies["identity"].add_labels(pred_real[keep], tgt, src)
-            if truth_index is None:
-                continue
-            keys = [(test_set.content_ids[idx[k]], tuple(int(v) for v in t.tolist())) for k, t in zip(keep.tolist(), tgt)]
-            found = [(k, truth_index[key]) for k, key in enumerate(keys) if key in truth_index]
-            missing_truth += len(keys) - len(found)
-            if found:
-                rows = torch.tensor([k for k, _ in found])
-                truth = torch.stack([test_set.image(j) for _, j in found])
-                tallies["stargan"].add_pixels(out[rows], truth)
-                tallies["identity"].add_pixels(xs[rows], truth)
+            pred_out = classify(classifier, out, translator)
+            truth = rows = None
+            if truth_index is not None:
+                keys = [(test_set.content_ids[idx[k]], tuple(int(v) for v in t.tolist()))
+                        for k, t in zip(keep.tolist(), tgt)]
+                found = [(k, truth_index[key]) for k, key in enumerate(keys) if key in truth_index]
+                missing_truth += len(keys) - len(found)
+                if found:
+                    rows = torch.tensor([k for k, _ in found])
+                    truth = torch.stack([test_set.image(j) for _, j in found])
+            buckets = per_edit.setdefault(title, {m: _Tally(space.dim) for m in METHODS})
+            for bucket in (tallies, buckets):
+                bucket["stargan"].add_labels(pred_out, tgt, src)
+                bucket["identity"].add_labels(pred_real[keep], tgt, src)
+                if truth is not None:
+                    bucket["stargan"].add_pixels(out[rows], truth)
+                    bucket["identity"].add_pixels(xs[rows], truth)
     if missing_truth:
         log.info("%d translations have no ground-truth image in the data", missing_truth)
     return {
@@ -132,7 +138,13 @@ def evaluate(translator: Translator, classifier: torch.nn.Module, test_set: Imag
         "ground_truth_pairs": tallies["stargan"].pairs,
         "classifier_real_accuracy": real.summary(space.names)["accuracy"],
         "methods": {m: t.summary(space.names) for m, t in tallies.items()},
+        "per_edit": {title: {m: _brief(t.summary(space.names)) for m, t in b.items()} for title, b in per_edit.items()},
     }
+
+
+def _brief(summary: dict[str, Any]) -> dict[str, Any]:
+    """Per-edit scores: the mean attribute accuracy and, with ground truth, L1 and PSNR."""
+    return {k: v for k, v in summary.items() if k in ("mean_accuracy", "l1", "psnr")}
 
 
 def format_table(result: dict[str, Any]) -> str:
@@ -152,15 +164,29 @@ def format_table(result: dict[str, Any]) -> str:
         if has_px:
             row += [f"{r['l1']:.4f}", f"{r['psnr']:.2f}"] if "l1" in r else ["", ""]
         rows.append(row)
-    widths = [max(len(r[i]) for r in rows) for i in range(len(head))]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)) for r in rows]
-    lines.insert(1, "  ".join("-" * w for w in widths))
     note = (f"{result['num_images']} images x {len(result['edits'])} edits = {result['num_translations']} translations "
             f"(not counting {result.get('num_no_op_edits', 0)} edits that change nothing); "
             "attribute accuracy of a classifier trained on real images (in brackets: on changed attributes only)")
     if has_px:
         note += f"; L1/PSNR against {result['ground_truth_pairs']} ground-truth renderings ([0, 1] pixel scale)"
-    return "\n".join(lines + [note])
+    out = _align(rows) + [note]
+    per_edit = result.get("per_edit", {})
+    if per_edit:
+        edit_rows = [["edit", "stargan acc", "identity acc"] + (["stargan L1", "identity L1"] if has_px else [])]
+        for title, r in per_edit.items():
+            row = [title, f"{r['stargan']['mean_accuracy']:.3f}", f"{r['identity']['mean_accuracy']:.3f}"]
+            if has_px:
+                row += [f"{r['stargan'].get('l1', float('nan')):.4f}", f"{r['identity'].get('l1', float('nan')):.4f}"]
+            edit_rows.append(row)
+        out += ["", "per edit (mean attribute accuracy; L1 to the ground truth):"] + _align(edit_rows)
+    return "\n".join(out)
+
+
+def _align(rows: list[list[str]]) -> list[str]:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return lines
 
 
 def _fmt(value: float | None) -> str:
