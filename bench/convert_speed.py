@@ -24,6 +24,7 @@ itself costs several times more and the network's share shrinks accordingly.
 Usage:
   python bench/convert_speed.py                       # random-weight default-size bundle
   python bench/convert_speed.py --model exp/demo --repeats 5
+  python bench/convert_speed.py --train-config egs/demo/conf/train.yaml   # the demo's (half-width) size
 """
 from __future__ import annotations
 
@@ -81,14 +82,14 @@ def bare_synthesis(f0: np.ndarray, sp: np.ndarray, ap: np.ndarray, cfg) -> np.nd
     return pyworld.synthesize(f0, sp, ap, cfg.sample_rate, frame_period=cfg.frame_period)
 
 
-def build_bundle(root: Path, sample_rate: int, f0_method: str = "dio") -> Path:
+def build_bundle(root: Path, sample_rate: int, f0_method: str = "dio", model: dict | None = None) -> Path:
     from vc.convert.synthetic import random_bundle, speaker_waves
     from vc.features import FeatureConfig
 
     waves = speaker_waves({"low": 110.0, "mid": 160.0, "high": 230.0, "higher": 280.0}, sample_rate,
                           utts=3, duration=3.0)
     return random_bundle(root / "exp" / "random_default", waves,
-                         FeatureConfig(sample_rate=sample_rate, f0_method=f0_method))
+                         FeatureConfig(sample_rate=sample_rate, f0_method=f0_method), model=model)
 
 
 def measure_one_core(model: Path, durations: list[float], repeats: int) -> tuple[list[dict], int]:
@@ -165,6 +166,8 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", help="model bundle (default: random weights, default model size)")
     p.add_argument("--sample-rate", type=int, default=16000, help="rate of the generated bundle (default 16000)")
+    p.add_argument("--train-config", help="take the generated bundle's architecture from this training YAML's "
+                   "model section (e.g. egs/demo/conf/train.yaml); default: the default model size")
     p.add_argument("--f0-method", default="dio", choices=["dio", "harvest"],
                    help="F0 tracker of the generated bundle (default dio)")
     p.add_argument("--repeats", type=int, default=3, help="runs per timing; the best is kept (default 3)")
@@ -181,7 +184,12 @@ def main() -> None:
             model = Path(args.model)
         else:
             t = time.perf_counter()
-            model = build_bundle(work, args.sample_rate, args.f0_method)
+            arch = None
+            if args.train_config:
+                import yaml
+
+                arch = (yaml.safe_load(Path(args.train_config).read_text(encoding="utf-8")) or {}).get("model")
+            model = build_bundle(work, args.sample_rate, args.f0_method, arch)
             print(f"built a random-weight bundle of the default model size in {time.perf_counter() - t:.1f} s: {model}")
         from vc.train.bundle import load_bundle_config, read_speakers
 
