@@ -115,7 +115,7 @@ def train_classifier(out_dir: str | os.PathLike, train_set: ImageLabelDataset, c
                                                   "channels": train_set.channels,
                                                   "image_size": train_set.image_size}, indent=1) + "\n")
     trainer = Trainer(ClassifierTask(train_set, cfg), tcfg, out_dir, device=device, seed=seed)
-    result = trainer.fit(resume=True)
+    result = trainer.fit(resume=CheckpointManager(out_dir / "checkpoints").latest() is not None)
     trainer.close()
     assert result.checkpoint is not None
     return result.checkpoint
