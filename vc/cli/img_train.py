@@ -4,20 +4,18 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from pathlib import Path
 
 from vc.cli import img_v2
 from vc.cli.extract import parse_overrides
 from vc.config import ConfigError, load_config
-from vc.gan import CheckpointError, CheckpointManager, NonFiniteLossError, Trainer
-from vc.image.bundle import CHECKPOINTS, write_bundle_meta
+from vc.gan import CheckpointError, NonFiniteLossError
 from vc.image.celeba import LayoutError
 from vc.image.config import ImageTrainConfig
 from vc.image.config_v2 import config_model
-from vc.image.datasets import DataError, build_dataset
+from vc.image.datasets import DataError
 from vc.image.imageio import ImageError
 from vc.image.labels import LabelError
-from vc.image.task import StarGANTask
+from vc.image.train import train
 from vc.logutil import setup_logging
 
 log = logging.getLogger("vc-img-train")
@@ -51,6 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--resume", action="store_true",
                    help="continue from the newest checkpoint in EXP (without it, existing checkpoints are an error)")
     p.add_argument("--device", help="auto | cpu | cuda[:N] (default: the config's device)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar (losses still go to logs/train.csv)")
     p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     return p
 
@@ -61,29 +60,15 @@ def main(argv: list[str] | None = None) -> None:
     if config_model(args.config) == "stargan_v2":  # StarGAN v2 lives in vc/cli/img_v2.py
         img_v2.train(args)
         return
-    exp = Path(args.exp)
     try:
         cfg = load_config(ImageTrainConfig, args.config, parse_overrides(args.override))
         if args.device:
             cfg.device = args.device
-        try:
-            cfg.trainer.validate()
-        except ValueError as exc:
-            raise ConfigError(f"trainer: {exc}") from exc
-        existing = CheckpointManager(exp / CHECKPOINTS).latest()
-        if existing is not None and not args.resume:
-            raise FileExistsError(f"{exp} already holds checkpoints ({existing.name}); pass --resume to continue "
-                                  "that run, or choose another --exp")
-        train_set = build_dataset(cfg.data, "train")
-        write_bundle_meta(exp, cfg, train_set.space, resume=args.resume)
-        trainer = Trainer(StarGANTask(cfg, train_set), cfg.trainer, exp, device=cfg.device, seed=cfg.seed)
-        result = trainer.fit(resume=args.resume)
-        trainer.close()
+        train(cfg, args.exp, resume=args.resume, progress=not args.no_progress)
     except (ConfigError, DataError, LayoutError, LabelError, ImageError, CheckpointError, FileExistsError,
             NonFiniteLossError) as exc:
         log.error("%s", exc)
         sys.exit(1)
-    log.info("finished at step %d; newest checkpoint %s", result.step, result.checkpoint)
 
 
 if __name__ == "__main__":

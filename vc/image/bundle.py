@@ -31,16 +31,23 @@ ATTRIBUTES = "attributes.json"
 CHECKPOINTS = "checkpoints"
 
 
+# What the checkpoints' weights depend on: a resumed run may change anything else (more steps,
+# another learning rate, a moved data folder), but not these.
+FIXED_ON_RESUME = ("model", "data.layout", "data.attributes", "data.exclusive_groups", "data.image_size",
+                   "data.channels", "data.crop_size")
+
+
 def write_bundle_meta(exp: str | os.PathLike, cfg: ImageTrainConfig, space: LabelSpace, resume: bool) -> None:
-    """Record config and label space; a resumed run must match what the bundle already holds."""
+    """Record config and label space; a resumed run must keep what the weights depend on."""
     exp = Path(exp)
     if (exp / CONFIG).is_file() and resume:
-        old = to_dict(load_config(ImageTrainConfig, exp / CONFIG))
-        new = to_dict(cfg)
-        diff = sorted(_diff_keys(old, new))
+        diff = _diff_keys(to_dict(load_config(ImageTrainConfig, exp / CONFIG)), to_dict(cfg))
+        fixed = [k for k in diff if any(k == f or k.startswith(f + ".") for f in FIXED_ON_RESUME)]
+        if fixed:
+            raise ConfigError(f"{exp / CONFIG}: resuming with different {', '.join(fixed)}; the checkpoints were "
+                              "made for the bundle's settings: use them, or train into a new folder")
         if diff:
-            raise ConfigError(f"{exp / CONFIG}: resuming with a different config ({', '.join(diff)}); "
-                              "use the bundle's config or train into a new folder")
+            log.info("resuming with changed settings: %s", ", ".join(diff))
     if (exp / ATTRIBUTES).is_file():
         old_space = LabelSpace.from_dict(json.loads((exp / ATTRIBUTES).read_text(encoding="utf-8")))
         if old_space != space:
