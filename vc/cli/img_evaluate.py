@@ -10,14 +10,11 @@ from pathlib import Path
 from vc.cli import img_v2
 from vc.fileio import atomic_write_text
 from vc.gan import CheckpointError
-from vc.image import classifier as clf
-from vc.image.bundle import load_bundle
 from vc.image.celeba import LayoutError
-from vc.image.datasets import DataError, build_dataset
-from vc.image.evaluate import evaluate, format_table
+from vc.image.datasets import DataError
+from vc.image.evaluate import evaluate_bundle, format_table
 from vc.image.imageio import ImageError
 from vc.image.labels import LabelError
-from vc.image.translate import Translator
 from vc.logutil import setup_logging
 
 log = logging.getLogger("vc-img-evaluate")
@@ -53,19 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _run(args: argparse.Namespace) -> dict:
-    device = "cpu" if args.device == "auto" else args.device
-    bundle = load_bundle(args.model, device)
-    cfg = bundle.cfg
-    cls_dir = Path(args.model) / "eval_classifier"
-    if not clf.is_trained(cls_dir, cfg.evaluation):
-        log.info("training the evaluation classifier on the real training images of %s", args.data)
-        train_set = build_dataset(cfg.data, "train", root=args.data)
-        clf.train_classifier(cls_dir, train_set, cfg.evaluation, device=args.device, seed=cfg.seed)
-    classifier = clf.load_classifier(cls_dir, bundle.space, device)
-    test_set = build_dataset(cfg.data, "test", root=args.data, augment=False)
-    result = evaluate(Translator(bundle), classifier, test_set, max_combos=cfg.evaluation.max_combos,
-                      limit=args.limit)
-    result = {"model": str(args.model), "step": bundle.step, "data": str(args.data), **result}
+    result = evaluate_bundle(args.model, args.data, device=args.device, limit=args.limit)
     out = Path(args.out) if args.out else Path(args.model) / "eval.json"
     atomic_write_text(out, json.dumps(result, indent=1) + "\n")
     print(format_table(result))

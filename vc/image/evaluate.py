@@ -13,14 +13,18 @@ score but the unchanged attributes' accuracy.
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import torch
 from torch import Tensor
 from tqdm import tqdm
 
-from vc.image.datasets import ImageLabelDataset
+from vc.image import classifier as clf
+from vc.image.bundle import load_bundle
+from vc.image.datasets import ImageLabelDataset, build_dataset
 from vc.image.translate import Translator
 
 log = logging.getLogger(__name__)
@@ -145,6 +149,28 @@ def evaluate(translator: Translator, classifier: torch.nn.Module, test_set: Imag
 def _brief(summary: dict[str, Any]) -> dict[str, Any]:
     """Per-edit scores: the mean attribute accuracy and, with ground truth, L1 and PSNR."""
     return {k: v for k, v in summary.items() if k in ("mean_accuracy", "l1", "psnr")}
+
+
+def evaluate_bundle(model: str | os.PathLike, data: str | os.PathLike, *, device: str = "auto",
+                    limit: int = 0) -> dict[str, Any]:
+    """Score the bundle ``model`` on the test split of ``data`` (laid out like its training data).
+
+    The judging classifier is trained on the real training images of ``data`` the first time
+    and kept in ``model/eval_classifier/``.
+    """
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    bundle = load_bundle(model, device)
+    cfg = bundle.cfg
+    cls_dir = Path(model) / "eval_classifier"
+    if not clf.is_trained(cls_dir, cfg.evaluation):
+        log.info("training the evaluation classifier on the real training images of %s", data)
+        train_set = build_dataset(cfg.data, "train", root=data)
+        clf.train_classifier(cls_dir, train_set, cfg.evaluation, device=device, seed=cfg.seed)
+    classifier = clf.load_classifier(cls_dir, bundle.space, device)
+    test_set = build_dataset(cfg.data, "test", root=data, augment=False)
+    result = evaluate(Translator(bundle), classifier, test_set, max_combos=cfg.evaluation.max_combos, limit=limit)
+    return {"model": str(model), "step": bundle.step, "data": str(data), **result}
 
 
 def format_table(result: dict[str, Any]) -> str:
