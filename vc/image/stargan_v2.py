@@ -10,6 +10,12 @@
 * ``Discriminator``: the same kind of trunk with one real/fake logit per domain; only the
   logit of the domain in question is used.
 
+Every network is He-initialised (``he_init``), as in the reference implementation. PyTorch's
+default Linear/Conv init shrinks the signal about 3x in variance per ReLU layer, so through F's
+eight layers the style of every latent code came out nearly the same (std across ``z`` ~1e-3 of
+its mean): G then saw one constant style per domain, and the diversity and style-reconstruction
+losses had almost no gradient to work with. He init keeps unit variance through the layers.
+
 Multi-head networks compute every head and pick the one of each sample's domain, so a batch
 may mix domains. Residual sums are scaled by 1/sqrt(2) to keep unit variance, as in the paper.
 Left out on purpose: the face-landmark high-pass filter (``w_hpf``), which needs a pretrained
@@ -32,6 +38,15 @@ _SLOPE = 0.2
 def _widths(dim_in: int, max_conv_dim: int, depth: int) -> list[int]:
     """Channel widths before and after each of ``depth`` downsamplings (doubling, capped)."""
     return [min(dim_in * 2 ** i, max_conv_dim) for i in range(depth + 1)]
+
+
+def he_init(module: nn.Module) -> None:
+    """Kaiming-normal (fan-in, ReLU gain) weights and zero biases for convolutions and linear layers;
+    use as ``net.apply(he_init)``. Without it F's and E's outputs barely depend on their inputs."""
+    if isinstance(module, (nn.Conv2d, nn.Linear)):
+        nn.init.kaiming_normal_(module.weight, mode="fan_in", nonlinearity="relu")
+        if module.bias is not None:
+            nn.init.zeros_(module.bias)
 
 
 def select_head(per_domain: Tensor, domain: Tensor) -> Tensor:
@@ -105,6 +120,7 @@ class Generator(nn.Module):
             + [AdaINResBlock(b, a, style_dim, upsample=True) for a, b in reversed(list(zip(widths, widths[1:])))])
         self.to_rgb = nn.Sequential(nn.InstanceNorm2d(dim_in, affine=True), nn.LeakyReLU(_SLOPE),
                                     nn.Conv2d(dim_in, channels, 1))
+        self.apply(he_init)
 
     def forward(self, x: Tensor, s: Tensor) -> Tensor:
         if x.shape[-1] % (2 ** self.downsample) or x.shape[-2] % (2 ** self.downsample):
@@ -134,6 +150,7 @@ class MappingNetwork(nn.Module):
                 head += [nn.Linear(hidden, hidden), nn.ReLU()]
             self.heads.append(nn.Sequential(*head, nn.Linear(hidden, style_dim)))
         self.latent_dim = latent_dim
+        self.apply(he_init)
 
     def forward(self, z: Tensor, y: Tensor) -> Tensor:
         h = self.shared(z)
@@ -160,6 +177,7 @@ class StyleEncoder(nn.Module):
         super().__init__()
         self.trunk, width = _trunk(channels, dim_in, max_conv_dim, downsample, image_size)
         self.heads = nn.ModuleList([nn.Linear(width, style_dim) for _ in range(num_domains)])
+        self.apply(he_init)
 
     def forward(self, x: Tensor, y: Tensor) -> Tensor:
         h = self.trunk(x)
@@ -174,6 +192,7 @@ class Discriminator(nn.Module):
         super().__init__()
         self.trunk, width = _trunk(channels, dim_in, max_conv_dim, downsample, image_size)
         self.out = nn.Linear(width, num_domains)
+        self.apply(he_init)
 
     def forward(self, x: Tensor, y: Tensor) -> Tensor:
         return select_head(self.out(self.trunk(x)), y)
