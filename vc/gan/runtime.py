@@ -76,8 +76,23 @@ def resolve_device(spec: str, info: DistInfo, cpu_threads: int = 0) -> torch.dev
         torch.cuda.set_device(device)
         return device
     local_world = int(os.environ.get("LOCAL_WORLD_SIZE", str(info.world_size)))
-    torch.set_num_threads(cpu_threads or max(1, cpu_cores() // max(1, local_world)))
+    threads = cpu_threads or max(1, cpu_cores() // max(1, local_world))
+    torch.set_num_threads(threads)
+    _warn_if_busy(threads)
     return torch.device("cpu")
+
+
+def _warn_if_busy(threads: int) -> None:
+    """Several intra-op threads on cores that other processes keep busy make every step wait for
+    the slowest thread (measured: 5x slower on 2 busy cores); say so instead of silently crawling."""
+    try:
+        load = os.getloadavg()[0]
+    except OSError:  # not available on this platform
+        return
+    if threads > 1 and load >= cpu_cores():
+        log.warning("the CPU is busy (load average %.1f on %d cores): training with %d threads may be much "
+                    "slower than with 1; set schedule.cpu_threads: 1 (vc-train --set schedule.cpu_threads=1) "
+                    "if steps are slow", load, cpu_cores(), threads)
 
 
 def resolve_amp(mode: str, device: torch.device) -> torch.dtype | None:
