@@ -115,7 +115,6 @@ def main() -> None:
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-        from vc.config import load_config  # noqa: F401  (fail early if the package is missing)
         from vc.train.config import load_train_config
 
         mcep_dim = 36

@@ -11,8 +11,7 @@ import torch.nn as nn
 from vc.gan import (EMA, AdaIN, CheckpointError, CheckpointManager, ConditionalInstanceNorm, GanTask, GatedConv1d,
                     GatedConv2d, GatedConvTranspose2d, LinearSchedule, NonFiniteLossError, OptimizerSpec, Phase,
                     PhaseLosses, Trainer, TrainerConfig, classification_accuracy, classification_loss, concat_code,
-                    get_adversarial_loss, gradient_penalty, linear_decay_factor, load_checkpoint, one_hot, r1_penalty,
-                    save_checkpoint)
+                    get_adversarial_loss, gradient_penalty, linear_decay_factor, load_checkpoint, one_hot, r1_penalty)
 
 
 # ------------------------------------------------------------------ losses

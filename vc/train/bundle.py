@@ -20,7 +20,7 @@ from vc.config import ConfigError, from_dict, load_config, save_config, to_dict
 from vc.features import FeatureConfig, SpeakerStats
 from vc.fileio import atomic_write_bytes, atomic_write_text
 from vc.gan.checkpoint import CheckpointError, CheckpointManager, load_checkpoint
-from vc.models.stargan_vc import StarGANVCConfig, build_stargan_vc
+from vc.models.stargan_vc import build_stargan_vc
 from vc.train.config import TrainConfig
 from vc.train.data import denormalize_mcep, normalize_mcep
 
