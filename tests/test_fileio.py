@@ -1,0 +1,29 @@
+"""Atomic writes: all or nothing, and ordinary file permissions."""
+import os
+import stat
+
+import pytest
+
+from vc.fileio import atomic_path, atomic_write_text
+
+
+def test_atomic_write_replaces_and_uses_umask_permissions(tmp_path):
+    target = tmp_path / "out.txt"
+    atomic_write_text(target, "one")
+    atomic_write_text(target, "two")
+    assert target.read_text() == "two"
+    mask = os.umask(0)
+    os.umask(mask)
+    assert stat.S_IMODE(target.stat().st_mode) == 0o666 & ~mask
+    assert [p.name for p in tmp_path.iterdir()] == ["out.txt"]
+
+
+def test_failed_write_leaves_the_old_file_and_no_temp(tmp_path):
+    target = tmp_path / "keep.txt"
+    target.write_text("original")
+    with pytest.raises(RuntimeError):
+        with atomic_path(target) as tmp:
+            tmp.write_text("half")
+            raise RuntimeError("interrupted")
+    assert target.read_text() == "original"
+    assert [p.name for p in tmp_path.iterdir()] == ["keep.txt"]
