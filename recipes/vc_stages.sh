@@ -82,6 +82,12 @@ _vc_convert() {
     echo "$outdir is up to date"
     return 0
   fi
+  if [ -f "$stamp" ]; then
+    # A finished conversion whose model or inputs changed since: start that folder afresh
+    # (vc-convert refuses to mix outputs of two models in one folder).
+    echo "inputs of $outdir changed since it was made: converting again"
+    rm -rf -- "$outdir"
+  fi
   local common=("$@" --model "$exp" --data data/eval --targets all --outdir "$outdir" --no-progress)
   if [ "$nj" -gt 1 ]; then
     $convert_cmd JOB=1:"$nj" "exp/logs/convert/$name.JOB.log" \
