@@ -112,6 +112,8 @@ def test_prepare_writes_a_cropped_copy_and_never_touches_the_source(tmp_path):
         celeba.prepare_attribute_corpus(root, root, crop_size=20, image_size=16, test_count=3)
     with pytest.raises(DataError, match="prepared with crop_size=20, image_size=16"):
         build_dataset(data_cfg(out, image_size=8, split="partition"), "test")
+    with pytest.raises(celeba.LayoutError, match="was prepared with"):
+        celeba.prepare_attribute_corpus(root, out, crop_size=20, image_size=8, test_count=3)
 
 
 def fake_folders(root, domains=("cat", "dog", "wild"), n=5):

@@ -63,7 +63,7 @@ def test_render_writes_the_celeba_layout_read_by_the_common_loader(tmp_path):
     mtime = (out / "list_attr_celeba.txt").stat().st_mtime_ns
     fonts.render_font_set(out, CFG)
     assert (out / "list_attr_celeba.txt").stat().st_mtime_ns == mtime
-    with pytest.raises(FileExistsError, match="different font set"):
+    with pytest.raises(FileExistsError, match="different or unknown font set"):
         fonts.render_font_set(out, fonts.FontRenderConfig(image_size=16, glyphs="AbQ7", test_glyphs="A"))
 
 
@@ -72,3 +72,14 @@ def test_bad_render_settings_are_refused(tmp_path):
         fonts.render_font_set(tmp_path, fonts.FontRenderConfig(glyphs="AB", test_glyphs="Z"))
     with pytest.raises(ValueError, match="does not fit"):
         fonts.render_glyph("W", fonts.Style("Serif", True, True), fonts.FontRenderConfig(image_size=16, font_scale=1.5))
+
+
+def test_an_interrupted_render_is_not_resumed_with_other_settings(tmp_path):
+    out = tmp_path / "fonts"
+    fonts.render_font_set(out, CFG)
+    (out / "list_attr_celeba.txt").unlink()  # as if stopped before the end
+    fonts.render_font_set(out, CFG)  # same settings: resumes and completes
+    assert (out / "list_attr_celeba.txt").is_file()
+    (out / "list_attr_celeba.txt").unlink()
+    with pytest.raises(FileExistsError, match="different or unknown font set"):
+        fonts.render_font_set(out, fonts.FontRenderConfig(image_size=24, glyphs="AbQ7", test_glyphs="7", variants=2))

@@ -199,6 +199,12 @@ def prepare_attribute_corpus(root: str | os.PathLike, out: str | os.PathLike, *,
         partition = {f: full[f] for f in table.files}
     else:
         partition = first_n_partition(table.files, test_count)
+    settings = {"crop_size": crop_size, "image_size": image_size, "channels": channels}
+    # recorded before the first image, so an interrupted copy is only resumed with the same settings
+    if read_prepare_file(out) not in (None, settings):
+        raise LayoutError(f"{out / PREPARE_FILE}: {out} was prepared with {read_prepare_file(out)}, not {settings}; "
+                          "remove it or prepare into another folder")
+    atomic_write_text(out / PREPARE_FILE, json.dumps(settings) + "\n")
     dst_names = [str(Path(f).with_suffix(".png")) for f in table.files]
     jobs = [(str(root / IMAGE_DIR / f), str(out / IMAGE_DIR / d), crop_size, image_size, channels)
             for f, d in zip(table.files, dst_names)]
@@ -223,8 +229,6 @@ def prepare_attribute_corpus(root: str | os.PathLike, out: str | os.PathLike, *,
     if content.is_file():
         ids = read_content_file(content)
         write_content_file(out / CONTENT_FILE, {d: ids[f] for f, d in zip(table.files, dst_names) if f in ids})
-    atomic_write_text(out / PREPARE_FILE, json.dumps({"crop_size": crop_size, "image_size": image_size,
-                                                      "channels": channels}) + "\n")
     write_attr_file(out / ATTR_FILE, prepared)  # written last: its presence marks a complete copy
     log.info("prepared %d images in %s", len(dst_names), out)
     return prepared

@@ -165,13 +165,16 @@ def render_font_set(out: str | os.PathLike, cfg: FontRenderConfig) -> int:
     out = Path(out)
     manifest = {"render": to_dict(cfg), "attributes": list(ATTRIBUTES),
                 "exclusive_groups": [list(g) for g in EXCLUSIVE_GROUPS]}
-    if celeba.is_prepared(out):
-        old = json.loads((out / MANIFEST).read_text(encoding="utf-8")) if (out / MANIFEST).is_file() else None
-        if old != manifest:
-            raise FileExistsError(f"{out} holds a different font set ({out / MANIFEST}); "
-                                  "remove it or render into another folder")
+    # the manifest is written before the first image, so even an interrupted render is never
+    # resumed with other settings (its images would silently mix with the new ones)
+    old = json.loads((out / MANIFEST).read_text(encoding="utf-8")) if (out / MANIFEST).is_file() else None
+    if old is not None and old != manifest or old is None and (out / celeba.IMAGE_DIR).is_dir():
+        raise FileExistsError(f"{out} holds a different or unknown font set ({out / MANIFEST}); "
+                              "remove it or render into another folder")
+    if old is not None and celeba.is_prepared(out):
         log.info("font set already rendered in %s", out)
         return len(celeba.read_attr_file(out / celeba.ATTR_FILE).files)
+    atomic_write_text(out / MANIFEST, json.dumps(manifest, indent=1) + "\n")
     files, rows, partition, content = [], [], {}, {}
     jobs = [(g, v, s) for g in cfg.glyphs for v in range(cfg.variants) for s in STYLES]
     for glyph, variant, style in tqdm(jobs, desc="render", unit="img"):
@@ -186,7 +189,6 @@ def render_font_set(out: str | os.PathLike, cfg: FontRenderConfig) -> int:
         content[name] = cid
     celeba.write_partition_file(out / celeba.PARTITION_FILE, partition)
     celeba.write_content_file(out / celeba.CONTENT_FILE, content)
-    atomic_write_text(out / MANIFEST, json.dumps(manifest, indent=1) + "\n")
     table = celeba.AttributeTable(files, list(ATTRIBUTES), np.asarray(rows, dtype=np.uint8))
     celeba.write_attr_file(out / celeba.ATTR_FILE, table)  # last: marks the set complete
     log.info("rendered %d images (%d glyphs x %d variants x %d styles) in %s",
