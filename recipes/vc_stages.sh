@@ -7,6 +7,7 @@
 #   exp         experiment folder: the model bundle, conversions, scores, sample page
 #   conf        training config;  feats_conf: feature config;  seed: training seed
 #   max_steps   training steps override (empty: the config's)
+#   train_threads   CPU threads for training (optional; empty: the config's)
 #   speaker_encoder   vc-evaluate --speaker-encoder (resemblyzer, mfcc or none)
 #   extract_cmd, convert_cmd, train_cmd   job runners (recipes/run_local.sh or run_slurm.sh)
 # Works on data/{train,dev,eval} (written by stage 0) and writes dump/<set>/ and $exp/.
@@ -62,6 +63,8 @@ vc_stage_train() {
   local args=(--config "$conf" --feats dump/train --dev-feats dump/dev --stats dump/train/stats.npz
     --exp "$exp" --seed "$seed")
   [ -z "$max_steps" ] || args+=(--max-steps "$max_steps")
+  # 1 on a machine busy with other work: several threads there wait on each other (~5x slower).
+  [ -z "${train_threads:-}" ] || args+=(--set "schedule.cpu_threads=$train_threads")
   if [ -f "$exp/checkpoints/latest" ]; then
     echo "resuming from $exp/checkpoints/$(cat "$exp/checkpoints/latest")"
     args+=(--resume)
