@@ -125,3 +125,15 @@ def load_config(cls: type[T], path: str | os.PathLike | None = None,
 def save_config(cfg: Any, path: str | os.PathLike) -> None:
     """Write a config as YAML atomically."""
     atomic_write_text(path, yaml.safe_dump(to_dict(cfg), sort_keys=False, allow_unicode=True))
+
+
+def parse_overrides(items: list[str]) -> dict[str, Any]:
+    """``KEY=VALUE`` command-line overrides (dotted keys); values are parsed as YAML (numbers,
+    lists, null), so every CLI accepts the same syntax as the config files."""
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"override {item!r} is not KEY=VALUE")
+        out[key.strip()] = yaml.safe_load(value)
+    return out

@@ -5,11 +5,8 @@ import argparse
 import logging
 import sys
 from pathlib import Path
-from typing import Any
 
-import yaml
-
-from vc.config import ConfigError, load_config
+from vc.config import ConfigError, load_config, parse_overrides
 from vc.logutil import setup_logging
 
 log = logging.getLogger("vc-extract")
@@ -40,17 +37,6 @@ that finds utterances neither extracted nor failed names them and exits 1.)
 exit status: 0 on success; 1 when more than --max-fail-fraction of the utterances failed,
 when --merge finds unfinished shards, or on bad input/settings.
 """
-
-
-def parse_overrides(items: list[str]) -> dict[str, Any]:
-    """``KEY=VALUE`` pairs; values are parsed as YAML (numbers, lists, null)."""
-    out: dict[str, Any] = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise ConfigError(f"override {item!r} is not KEY=VALUE")
-        out[key] = yaml.safe_load(value)
-    return out
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -5,7 +5,7 @@ import argparse
 import logging
 import sys
 
-from vc.cli.extract import parse_overrides
+from vc.config import parse_overrides
 from vc.config import ConfigError, load_config
 from vc.image.celeba import LayoutError, prepare_attribute_corpus
 from vc.image.fonts import FontRenderConfig, render_font_set

@@ -6,7 +6,7 @@ import logging
 import sys
 
 from vc.cli import img_v2
-from vc.cli.extract import parse_overrides
+from vc.config import parse_overrides
 from vc.config import ConfigError, load_config
 from vc.gan import CheckpointError, NonFiniteLossError
 from vc.image.celeba import LayoutError

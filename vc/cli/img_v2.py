@@ -15,7 +15,7 @@ from typing import Sequence
 
 import torch
 
-from vc.cli.extract import parse_overrides
+from vc.config import parse_overrides
 from vc.config import ConfigError, load_config
 from vc.fileio import atomic_write_text
 from vc.gan import CheckpointError, CheckpointManager, NonFiniteLossError, Trainer

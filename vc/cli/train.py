@@ -46,14 +46,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _overrides(args: argparse.Namespace) -> dict:
-    import yaml
+    from vc.config import parse_overrides
 
-    out = {}
-    for item in args.set:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise ValueError(f"--set expects KEY=VALUE, got {item!r}")
-        out[key.strip()] = yaml.safe_load(value)
+    out = parse_overrides(args.set)
     if args.max_steps is not None:
         out["schedule.max_steps"] = args.max_steps
     if args.seed is not None:

@@ -27,3 +27,12 @@ def test_failed_write_leaves_the_old_file_and_no_temp(tmp_path):
             raise RuntimeError("interrupted")
     assert target.read_text() == "original"
     assert [p.name for p in tmp_path.iterdir()] == ["keep.txt"]
+
+
+def test_parse_overrides_reads_yaml_values_and_rejects_malformed_items():
+    from vc.config import ConfigError, parse_overrides
+
+    assert parse_overrides(["a.b=0.5", "c=[1, 2]", "d=null", "e=text"]) == {
+        "a.b": 0.5, "c": [1, 2], "d": None, "e": "text"}
+    with pytest.raises(ConfigError):
+        parse_overrides(["no-equals-sign"])
