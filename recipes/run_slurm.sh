@@ -49,21 +49,9 @@ if [ -n "${VC_SBATCH_ARGS:-}" ]; then
   sbatch_args+=("${extra[@]}")
 fi
 
-job_var="" first=1 last=1
-if [[ ${1:-} =~ ^([A-Z][A-Z0-9_]*)=([0-9]+):([0-9]+)$ ]]; then
-  job_var=${BASH_REMATCH[1]} first=${BASH_REMATCH[2]} last=${BASH_REMATCH[3]}
-  shift
-  if [ "$first" -gt "$last" ]; then
-    echo "$prog: empty job range $job_var=$first:$last" >&2; exit 2
-  fi
-fi
-[ $# -ge 2 ] || usage
-log_template=$1
-shift
-if [ -n "$job_var" ] && [ "$first" -ne "$last" ] && [[ $log_template != *"$job_var"* ]]; then
-  echo "$prog: the log name '$log_template' must contain $job_var, or the $((last - first + 1)) tasks would share one log" >&2
-  exit 2
-fi
+. "$(dirname -- "${BASH_SOURCE[0]}")/job_spec.sh"
+parse_job_spec "$@"
+set -- "${job_cmd[@]}"
 command -v sbatch > /dev/null || { echo "$prog: sbatch not found; is this a Slurm submit host?" >&2; exit 1; }
 
 # The batch script lives next to the logs: q/<log name with the job variable removed>.sh
