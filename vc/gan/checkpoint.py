@@ -91,3 +91,23 @@ class CheckpointManager:
         for old in self.steps()[:-self.keep]:
             self.path_for(old).unlink(missing_ok=True)
         return path
+
+
+def restore_networks(state: dict[str, Any], nets: dict[str, torch.nn.Module], path: str | os.PathLike,
+                     section: str = "nets", device: str | torch.device = "cpu") -> dict[str, torch.nn.Module]:
+    """Load ``state[section][name]`` into each of ``nets`` and return them on ``device`` in eval mode.
+
+    One place for what every bundle loader must check: a checkpoint that lacks a network, or whose
+    weights do not fit the architecture the config builds, is a ``CheckpointError`` naming the file.
+    """
+    saved = state.get(section, {})
+    for name, net in nets.items():
+        if name not in saved:
+            raise CheckpointError(f"{path}: holds no {section} weights for {name}")
+        try:
+            net.load_state_dict(saved[name])
+        except RuntimeError as e:
+            raise CheckpointError(f"{path}: weights of {name} do not fit the configured architecture: "
+                                  f"{str(e).splitlines()[0]}") from e
+        net.to(device).eval()
+    return nets

@@ -19,6 +19,7 @@ import torch
 from vc.config import ConfigError, load_config, save_config, to_dict
 from vc.fileio import atomic_write_text
 from vc.gan import CheckpointError, CheckpointManager, load_checkpoint
+from vc.gan.checkpoint import restore_networks
 from vc.image.config import ImageTrainConfig
 from vc.image.labels import LabelSpace
 from vc.image.stargan import Discriminator, Generator
@@ -93,12 +94,8 @@ def load_bundle(exp: str | os.PathLike, device: str | torch.device = "cpu",
         raise CheckpointError(f"{exp / CHECKPOINTS}: no checkpoint; train the model first (vc-img-train)")
     device = torch.device(device)
     state = load_checkpoint(path, map_location=device)
-    nets = state.get("nets", {})
-    G, D = build_generator(cfg, space), build_discriminator(cfg, space)
-    for name, net in (("G", G), ("D", D)):
-        if name not in nets:
-            raise CheckpointError(f"{path}: no weights for {name}")
-        net.load_state_dict(nets[name])
-        net.to(device).eval().requires_grad_(False)
+    nets = restore_networks(state, {"G": build_generator(cfg, space), "D": build_discriminator(cfg, space)},
+                            path, device=device)
+    G, D = nets["G"].requires_grad_(False), nets["D"].requires_grad_(False)
     log.info("loaded %s (step %s)", path, state.get("step"))
     return ImageBundle(exp, cfg, space, G, D, int(state.get("step", 0)), device)

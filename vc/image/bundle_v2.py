@@ -21,6 +21,7 @@ import torch.nn as nn
 from vc.config import ConfigError, load_config, save_config, to_dict
 from vc.fileio import atomic_write_text
 from vc.gan import CheckpointError, CheckpointManager, load_checkpoint
+from vc.gan.checkpoint import restore_networks
 from vc.image.bundle import ATTRIBUTES, CHECKPOINTS, CONFIG, _diff_keys
 from vc.image.config_v2 import MODEL_NAME, StarGANv2TrainConfig, config_model
 from vc.image.domain_data import DomainSet
@@ -90,11 +91,9 @@ def load_bundle_v2(exp: str | os.PathLike, device: str | torch.device = "cpu",
     device = torch.device(device)
     state = load_checkpoint(path, map_location=device)
     nets = build_networks_v2(cfg, len(domains))
-    for name, net in nets.items():
-        source = state.get("ema", {}) if ema and name != "D" else state.get("nets", {})
-        if name not in source:
-            raise CheckpointError(f"{path}: no {'EMA ' if source is state.get('ema') else ''}weights for {name}")
-        net.load_state_dict(source[name])
-        net.to(device).eval().requires_grad_(False)
+    for name, net in nets.items():  # sampling uses the EMA copies of G, F and E; D has none
+        section = "ema" if ema and name != "D" else "nets"
+        restore_networks(state, {name: net}, path, section=section, device=device)
+        net.requires_grad_(False)
     log.info("loaded %s (step %s)", path, state.get("step"))
     return V2Bundle(exp, cfg, space, domains, nets, int(state.get("step", 0)), device)

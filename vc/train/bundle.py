@@ -19,7 +19,7 @@ import torch.nn as nn
 from vc.config import ConfigError, from_dict, load_config, save_config, to_dict
 from vc.features import FeatureConfig, SpeakerStats
 from vc.fileio import atomic_write_bytes, atomic_write_text
-from vc.gan.checkpoint import CheckpointError, CheckpointManager, load_checkpoint
+from vc.gan.checkpoint import CheckpointError, CheckpointManager, load_checkpoint, restore_networks
 from vc.models.stargan_vc import build_stargan_vc
 from vc.train.config import TrainConfig
 from vc.train.data import denormalize_mcep, normalize_mcep
@@ -115,18 +115,10 @@ def load_networks(bundle_dir: str | os.PathLike, names: Sequence[str] = ("G",), 
     if "nets" not in state:
         raise CheckpointError(f"{path}: no 'nets' entry; not a vc-train checkpoint")
     built = build_stargan_vc(cfg.model)
-    nets = {}
-    for name in names:
-        if name not in built:
-            raise ValueError(f"unknown network {name!r}; choose from {', '.join(built)}")
-        if name not in state["nets"]:
-            raise CheckpointError(f"{path}: holds no weights for {name}")
-        try:
-            built[name].load_state_dict(state["nets"][name])
-        except RuntimeError as e:
-            raise CheckpointError(f"{path}: weights of {name} do not fit the architecture in {bundle / CONFIG}: "
-                                  f"{str(e).splitlines()[0]}") from e
-        nets[name] = built[name].to(device).eval()
+    unknown = [n for n in names if n not in built]
+    if unknown:
+        raise ValueError(f"unknown network {unknown[0]!r}; choose from {', '.join(built)}")
+    nets = restore_networks(state, {name: built[name] for name in names}, path, device=device)
     log.info("loaded %s from %s (step %s)", ", ".join(names), path, state.get("step"))
     return nets, cfg
 
