@@ -1,4 +1,6 @@
 """The rendered font-style set: 12 styles, deterministic, CelebA layout, held-out glyphs."""
+import json
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -7,7 +9,7 @@ from vc.image import celeba, fonts
 from vc.image.config import ImageDataConfig
 from vc.image.datasets import build_dataset
 
-CFG = fonts.FontRenderConfig(image_size=16, glyphs="AbQ7", test_glyphs="7", variants=2)
+CFG = fonts.FontRenderConfig(image_size=16, glyphs="GbQЖ", test_glyphs="Ж", variants=2)
 
 
 def test_all_twelve_styles_have_a_font_file_and_distinct_attributes():
@@ -56,7 +58,7 @@ def test_render_writes_the_celeba_layout_read_by_the_common_loader(tmp_path):
                            exclusive_groups=[list(g) for g in fonts.EXCLUSIVE_GROUPS], split="partition",
                            crop_size=0, image_size=16, channels=1, hflip=False)
     test = build_dataset(data, "test")
-    assert len(test) == 24 and all(c.startswith("u0037") for c in test.content_ids)
+    assert len(test) == 24 and all(c.startswith("u0416") for c in test.content_ids)
     gt = test.ground_truth_index()
     assert len(gt) == 24  # each (content, style) is one image: every translation has a ground truth
     # a second render with the same settings keeps the files; other settings are refused
@@ -64,7 +66,29 @@ def test_render_writes_the_celeba_layout_read_by_the_common_loader(tmp_path):
     fonts.render_font_set(out, CFG)
     assert (out / "list_attr_celeba.txt").stat().st_mtime_ns == mtime
     with pytest.raises(FileExistsError, match="different or unknown font set"):
-        fonts.render_font_set(out, fonts.FontRenderConfig(image_size=16, glyphs="AbQ7", test_glyphs="A"))
+        fonts.render_font_set(out, fonts.FontRenderConfig(image_size=16, glyphs="GbQЖ", test_glyphs="G"))
+
+
+def test_glyphs_whose_families_look_alike_and_twins_of_held_out_glyphs_are_dropped(tmp_path):
+    cfg = fonts.FontRenderConfig(image_size=32, glyphs="G17ΠПE", test_glyphs="Π")
+    kept, dropped = fonts.select_glyphs(cfg)
+    assert kept == "GΠ"  # DejaVu Sans Mono shares the digits and E with Sans; П is drawn as Π
+    assert dropped["П"] == "renders like 'Π'" and "min_family_distance" in dropped["1"]
+    assert set(dropped) == set("17ПE")
+    fonts.render_font_set(tmp_path / "f", cfg)
+    manifest = json.loads((tmp_path / "f" / fonts.MANIFEST).read_text(encoding="utf-8"))
+    assert manifest["glyphs"] == "GΠ" and set(manifest["dropped"]) == set("17ПE")
+    assert len(celeba.read_attr_file(tmp_path / "f" / "list_attr_celeba.txt").files) == 2 * 12
+    with pytest.raises(ValueError, match="held-out glyphs that cannot be judged: '7'"):
+        fonts.select_glyphs(fonts.FontRenderConfig(image_size=32, glyphs="G7", test_glyphs="7"))
+    everything = fonts.FontRenderConfig(image_size=32, glyphs="G17", test_glyphs="7", min_family_distance=0.0)
+    assert fonts.select_glyphs(everything) == ("G17", {})
+
+
+def test_default_set_keeps_every_held_out_glyph_at_recipe_sizes():
+    for size in (16, 32):
+        kept, _ = fonts.select_glyphs(fonts.FontRenderConfig(image_size=size))
+        assert set(fonts.FontRenderConfig.test_glyphs) < set(kept) and len(kept) > 60
 
 
 def test_bad_render_settings_are_refused(tmp_path):
@@ -82,4 +106,4 @@ def test_an_interrupted_render_is_not_resumed_with_other_settings(tmp_path):
     assert (out / "list_attr_celeba.txt").is_file()
     (out / "list_attr_celeba.txt").unlink()
     with pytest.raises(FileExistsError, match="different or unknown font set"):
-        fonts.render_font_set(out, fonts.FontRenderConfig(image_size=24, glyphs="AbQ7", test_glyphs="7", variants=2))
+        fonts.render_font_set(out, fonts.FontRenderConfig(image_size=24, glyphs="GbQЖ", test_glyphs="Ж", variants=2))

@@ -30,7 +30,7 @@ CONFIG = {
 def setup(tmp_path_factory):
     root = tmp_path_factory.mktemp("img")
     data = root / "fonts"
-    fonts.render_font_set(data, fonts.FontRenderConfig(image_size=16, glyphs="AbQ7", test_glyphs="7"))
+    fonts.render_font_set(data, fonts.FontRenderConfig(image_size=16, glyphs="AbQ7", test_glyphs="7", min_family_distance=0.0))
     cfg = dict(CONFIG, data=dict(CONFIG["data"], root=str(data)))
     conf = root / "train.yaml"
     conf.write_text(yaml.safe_dump(cfg))

@@ -29,7 +29,7 @@ SIZE = 16
 @pytest.fixture(scope="module")
 def font_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("fonts16")
-    render_font_set(root, FontRenderConfig(image_size=SIZE, glyphs="ABCDEab", test_glyphs="Ab"))
+    render_font_set(root, FontRenderConfig(image_size=SIZE, glyphs="ABCDEab", test_glyphs="Ab", min_family_distance=0.0))
     return root
 
 

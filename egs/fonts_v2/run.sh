@@ -40,13 +40,14 @@ stage_0() {
 # Held-out glyphs (never trained on): inputs in each family, references in assorted styles.
 stage_2() {
   local img=$data/img_align_celeba
-  local inputs=("$img/u0041v0_Sans.png" "$img/u0062v0_Serif.png" "$img/u0033v0_Mono.png"
-                "$img/u0052v0_Sans.png" "$img/u0068v0_Serif.png" "$img/u0037v0_Mono.png")
+  # held-out glyphs only (G b Ж h Ω д as inputs; m w K ψ Ю δ as references)
+  local inputs=("$img/u0047v0_Sans.png" "$img/u0062v0_Serif.png" "$img/u0416v0_Mono.png"
+                "$img/u0068v0_Sans.png" "$img/u03a9v0_Serif.png" "$img/u0434v0_Mono.png")
   vc-img-translate --model "$exp" --input "${inputs[@]}" --latent --num "$grid_num" \
     --device "$device" --out "$exp/latent.png"
   vc-img-translate --model "$exp" --input "${inputs[@]}" --device "$device" --out "$exp/reference.png" \
-    --ref "$img/u0047v0_Serif-Bold.png" "$img/u0065v0_Mono-Oblique.png" "$img/u006dv0_Sans-Bold-Oblique.png" \
-          "$img/u004bv0_Serif.png" "$img/u0074v0_Mono-Bold.png" "$img/u0062v0_Sans-Oblique.png" \
+    --ref "$img/u006dv0_Serif-Bold.png" "$img/u0077v0_Mono-Oblique.png" "$img/u004bv0_Sans-Bold-Oblique.png" \
+          "$img/u03c8v0_Serif.png" "$img/u042ev0_Mono-Bold.png" "$img/u03b4v0_Sans-Oblique.png" \
     --ref-domain Serif,Mono,Sans,Serif,Mono,Sans
   echo "grids: $exp/latent.png (inputs x latent styles per domain), $exp/reference.png (inputs x references)"
 }

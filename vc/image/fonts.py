@@ -7,6 +7,16 @@ x oblique (binary, like age) = 12 styles, and since every glyph can be drawn in 
 every translation has an exact target image. The fonts ship with matplotlib, so nothing is
 downloaded.
 
+Only glyphs that carry their labels are kept. DejaVu Sans Mono is DejaVu Sans redrawn on a fixed
+advance, so many glyphs (all ten digits, ``E``, ``L``, ``T``, ``s``, ``c``...) render the same in
+both families, pixel for pixel at small sizes: a family label there is noise that no classifier can
+learn or judge, and a translation "to Mono" of such a glyph is already correct unchanged. A glyph is
+kept when every pair of families differs by at least ``min_family_distance`` (mean absolute
+difference in [0, 1]) in every weight/slant style at the rendered size; Greek and Cyrillic letters,
+which DejaVu draws in all 12 styles, make up for the dropped ones. A training glyph that renders like
+a held-out one (Cyrillic ``П`` and Greek ``Π``) is dropped too, so nothing held out leaks into
+training. What was dropped, and why, is recorded in ``fonts.json``.
+
 Rendering is deterministic: each glyph is drawn 4x supersampled, its ink box is centred on the
 canvas (the same rule for every style, so styles differ only in the strokes) and the canvas is
 box-filtered down. Optional jittered variants (scale, shift) and colours are drawn from a
@@ -24,7 +34,7 @@ import json
 import logging
 import os
 import string
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import matplotlib
@@ -45,6 +55,10 @@ EXCLUSIVE_GROUPS = (("Sans", "Serif", "Mono"),)
 _FILE_STEMS = {"Sans": "DejaVuSans", "Serif": "DejaVuSerif", "Mono": "DejaVuSansMono"}
 _SLANT_WORD = {"Sans": "Oblique", "Serif": "Italic", "Mono": "Oblique"}
 MANIFEST = "fonts.json"
+LATIN = string.ascii_uppercase + string.ascii_lowercase + string.digits
+GREEK = "ΓΔΘΛΞΠΣΦΨΩαβγδεζηθικλμνξπρστυφχψω"
+CYRILLIC = "БГДЖЗИЙЛПФЦЧШЩЪЫЬЭЮЯбвгдежзийклмнптфцчшщъыьэюя"
+DUPLICATE_DISTANCE = 0.004  # two glyphs closer than this in every style are the same drawing
 SUPERSAMPLE = 4
 
 
@@ -53,9 +67,11 @@ class FontRenderConfig:
     """What to render. Sizes are fractions of ``image_size`` so one setting fits every size."""
 
     image_size: int = 64
-    glyphs: str = string.ascii_uppercase + string.ascii_lowercase + string.digits
+    glyphs: str = LATIN + GREEK + CYRILLIC
     # held out of training: never seen by G, D or the evaluation classifier's training
-    test_glyphs: str = "AGKRbehmt37"
+    test_glyphs: str = "GKbhmwδψΩБЖЮд"  # judgeable at 16-48 px
+    # drop glyphs whose families render alike (see the module docstring); 0 keeps every glyph
+    min_family_distance: float = 0.01
     variants: int = 1  # renderings per glyph; variant 0 is centred at the nominal size
     jitter_scale: float = 0.1  # variants > 0: font size x U(1 - s, 1 + s)
     jitter_shift: float = 0.06  # variants > 0: shift of U(-s, s) x image_size on each axis
@@ -152,6 +168,58 @@ def _validate(cfg: FontRenderConfig) -> None:
         raise ValueError("at least one glyph must remain for training")
     if cfg.variants < 1 or cfg.image_size < 8:
         raise ValueError("variants must be >= 1 and image_size >= 8")
+    if not 0.0 <= cfg.min_family_distance < 1.0:
+        raise ValueError("min_family_distance must be in [0, 1)")
+
+
+def _style_images(glyph: str, cfg: FontRenderConfig) -> dict[Style, np.ndarray]:
+    gray = replace(cfg, color=False)
+    return {s: np.asarray(render_glyph(glyph, s, gray), dtype=np.float32) / 255.0 for s in STYLES}
+
+
+def family_distance(images: dict[Style, np.ndarray]) -> float:
+    """Smallest mean absolute difference between two families of one glyph, over the weight/slant
+    styles: how visible the family label is where it is least visible."""
+    return min(float(np.abs(images[Style(a, b, o)] - images[Style(c, b, o)]).mean())
+               for i, a in enumerate(FAMILIES) for c in FAMILIES[i + 1:]
+               for b in (False, True) for o in (False, True))
+
+
+def select_glyphs(cfg: FontRenderConfig) -> tuple[str, dict[str, str]]:
+    """The glyphs to render and, for each dropped one, why (see the module docstring).
+
+    Held-out glyphs are examined first, so a training glyph that duplicates one of them is the one
+    dropped. A held-out glyph whose families look alike is an error, not a silent change of the
+    test set.
+    """
+    ordered = list(cfg.test_glyphs) + [g for g in cfg.glyphs if g not in cfg.test_glyphs]
+    kept: dict[str, dict[Style, np.ndarray]] = {}
+    dropped: dict[str, str] = {}
+    for glyph in ordered:
+        images = _style_images(glyph, cfg)
+        dist = family_distance(images)
+        if dist < cfg.min_family_distance:
+            dropped[glyph] = f"families differ by {dist:.4f} < min_family_distance"
+            continue
+        twin = next((k for k, other in kept.items()
+                     if max(float(np.abs(images[s] - other[s]).mean()) for s in STYLES) < DUPLICATE_DISTANCE), None)
+        if twin is not None:
+            dropped[glyph] = f"renders like {twin!r}"
+            continue
+        kept[glyph] = images
+    bad_test = {g: dropped[g] for g in cfg.test_glyphs if g in dropped}
+    if bad_test:
+        raise ValueError("held-out glyphs that cannot be judged: "
+                         + "; ".join(f"{g!r}: {why}" for g, why in bad_test.items())
+                         + "; choose other test_glyphs or lower min_family_distance")
+    chosen = "".join(g for g in cfg.glyphs if g in kept)
+    if len(chosen) <= len(cfg.test_glyphs):
+        raise ValueError(f"no training glyph left after dropping {len(dropped)} of {len(cfg.glyphs)}; "
+                         "lower min_family_distance or add glyphs")
+    if dropped:
+        log.info("dropped %d of %d glyphs whose labels the pixels do not show: %s",
+                 len(dropped), len(cfg.glyphs), "".join(dropped))
+    return chosen, dropped
 
 
 def render_font_set(out: str | os.PathLike, cfg: FontRenderConfig) -> int:
@@ -163,8 +231,10 @@ def render_font_set(out: str | os.PathLike, cfg: FontRenderConfig) -> int:
     _validate(cfg)
     check_fonts()
     out = Path(out)
+    glyphs, dropped = select_glyphs(cfg)
     manifest = {"render": to_dict(cfg), "attributes": list(ATTRIBUTES),
-                "exclusive_groups": [list(g) for g in EXCLUSIVE_GROUPS]}
+                "exclusive_groups": [list(g) for g in EXCLUSIVE_GROUPS],
+                "glyphs": glyphs, "dropped": dropped}
     # the manifest is written before the first image, so even an interrupted render is never
     # resumed with other settings (its images would silently mix with the new ones)
     old = json.loads((out / MANIFEST).read_text(encoding="utf-8")) if (out / MANIFEST).is_file() else None
@@ -176,7 +246,7 @@ def render_font_set(out: str | os.PathLike, cfg: FontRenderConfig) -> int:
         return len(celeba.read_attr_file(out / celeba.ATTR_FILE).files)
     atomic_write_text(out / MANIFEST, json.dumps(manifest, indent=1) + "\n")
     files, rows, partition, content = [], [], {}, {}
-    jobs = [(g, v, s) for g in cfg.glyphs for v in range(cfg.variants) for s in STYLES]
+    jobs = [(g, v, s) for g in glyphs for v in range(cfg.variants) for s in STYLES]
     for glyph, variant, style in tqdm(jobs, desc="render", unit="img"):
         cid = content_id(glyph, variant)
         name = f"{cid}_{style.name}.png"
@@ -192,5 +262,5 @@ def render_font_set(out: str | os.PathLike, cfg: FontRenderConfig) -> int:
     table = celeba.AttributeTable(files, list(ATTRIBUTES), np.asarray(rows, dtype=np.uint8))
     celeba.write_attr_file(out / celeba.ATTR_FILE, table)  # last: marks the set complete
     log.info("rendered %d images (%d glyphs x %d variants x %d styles) in %s",
-             len(files), len(cfg.glyphs), cfg.variants, len(STYLES), out)
+             len(files), len(glyphs), cfg.variants, len(STYLES), out)
     return len(files)
