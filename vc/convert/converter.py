@@ -252,12 +252,15 @@ class Converter:
             else:
                 x = ((mcep - analysis.mcep_mean) / np.maximum(analysis.mcep_std, MIN_STD)).astype(np.float32)
             return denormalize_mcep(x, self.stats, tgt)
+        import torch
+
         from vc.train.bundle import convert_mcep as run_generator  # the function training samples use
 
-        if analysis.source_index is not None:
-            return run_generator(self.generator, mcep, self.stats.index(analysis.source), tgt, self.stats)
-        return run_generator(self.generator, mcep, 0, tgt, self.stats,
-                             source_stats=(analysis.mcep_mean, analysis.mcep_std))
+        with torch.inference_mode():  # no autograd bookkeeping: G is a fixed function here
+            if analysis.source_index is not None:
+                return run_generator(self.generator, mcep, self.stats.index(analysis.source), tgt, self.stats)
+            return run_generator(self.generator, mcep, 0, tgt, self.stats,
+                                 source_stats=(analysis.mcep_mean, analysis.mcep_std))
 
     def convert_features(self, analysis: SourceAnalysis, target: str) -> Features:
         """The converted features (F0, MCEP, the source's BAP) that synthesis turns into audio."""
@@ -284,7 +287,10 @@ class Converter:
         peak = float(np.max(np.abs(wave))) if wave.size else 0.0
         if peak > MAX_PEAK:
             log.warning("converted audio peaks at %.2f of full scale; scaled down to %.2f", peak, MAX_PEAK)
-            wave = wave * (MAX_PEAK / peak)
+            scale = MAX_PEAK / peak
+            while peak * scale > MAX_PEAK:  # rounding may leave the peak one ulp above the limit
+                scale = np.nextafter(scale, 0.0)
+            wave = wave * scale
         return wave, self.output_sample_rate
 
     def convert(self, wave: np.ndarray, sample_rate: int, target: str, source: str | None = None, *,
