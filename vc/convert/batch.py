@@ -2,8 +2,11 @@
 
 Work unit = one source utterance: it is read and analysed once and then converted to every
 requested target, because WORLD analysis costs about as much as all the rest of a conversion.
-Each worker process loads the model once and runs torch on one thread (``--nj`` processes on
-``--nj`` cores beat one process fighting its own thread pool). Every output is written
+``--nj N`` means N converting processes: this one and N - 1 workers. Each loads the model once
+and runs torch on one thread (N processes on N cores beat one process fighting its own thread
+pool). The workers are started first, so that their start-up (torch import, model load) overlaps
+this process's own, and every process then takes the next utterance from one shared counter
+(longest first), so that all of them finish together. Every output is written
 atomically, so after a crash or a kill the files that exist are complete and a rerun only does
 the rest. Shards (``--num-shards K --shard i``) split the sorted utterance list exactly as
 ``DataDir.shard`` does for extraction; each writes its own ``manifest.<i>.tsv`` and
@@ -14,7 +17,9 @@ from __future__ import annotations
 
 import json
 import logging
+import multiprocessing as mp
 import os
+import queue
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,10 +29,10 @@ import soundfile as sf
 
 from vc.convert.manifest import ManifestRow, read_failed, shard_suffix, write_failed, write_manifest
 from vc.data import DataDir
-from vc.features.parallel import imap_jobs, start_worker_server
+from vc.features.parallel import single_thread_env, start_worker_server
 from vc.fileio import atomic_write_text
 
-if TYPE_CHECKING:  # torch is imported only inside worker processes (see _init_worker)
+if TYPE_CHECKING:  # torch is imported when the model is loaded
     from vc.convert.converter import Converter, ConverterOptions
 
 log = logging.getLogger(__name__)
@@ -132,33 +137,6 @@ def _job_size(job: UttJob) -> int:
 
 
 # ---------------------------------------------------------------------------- worker side
-# Set in each worker by _init_worker (and in the driver process itself when nj == 1).
-_CONVERTER: "Converter | None" = None
-_LOAD_ERROR: str | None = None
-
-
-def _init_worker(model_dir: str, options: "ConverterOptions", log_level: int) -> None:
-    """Load the model once per worker process, on one torch thread.
-
-    A load failure is kept and reported for every job of this worker (a raising initializer
-    would make the pool respawn workers forever).
-    """
-    global _CONVERTER, _LOAD_ERROR
-    if _CONVERTER is not None:
-        return  # nj == 1: the driver's own converter
-    logging.basicConfig(level=log_level, format="%(asctime)s %(levelname)s %(name)s[%(process)d]: %(message)s",
-                        datefmt="%H:%M:%S")
-    import torch
-
-    torch.set_num_threads(1)
-    from vc.convert.converter import Converter
-
-    try:
-        _CONVERTER = Converter.from_bundle(model_dir, options=options)
-    except Exception as exc:  # noqa: BLE001 - reported for each job in failed.tsv
-        _LOAD_ERROR = f"worker could not load {model_dir}: {type(exc).__name__}: {exc}"
-
-
 def convert_job(converter: "Converter", job: UttJob) -> list[tuple[str, str, str | None]]:
     """Convert one utterance to its targets; returns ``(tgt, path, error or None)`` per output.
 
@@ -184,10 +162,95 @@ def convert_job(converter: "Converter", job: UttJob) -> list[tuple[str, str, str
     return results
 
 
-def _run_job(job: UttJob) -> tuple[UttJob, list[tuple[str, str, str | None]]]:
-    if _CONVERTER is None:
-        return job, [(tgt, path, _LOAD_ERROR or "model not loaded") for tgt, path in job.outputs]
-    return job, convert_job(_CONVERTER, job)
+def _claim(counter: Any) -> int:
+    """The index of the next job nobody has taken yet (shared by every converting process)."""
+    with counter.get_lock():
+        i = counter.value
+        counter.value = i + 1
+    return i
+
+
+def _worker_main(model_dir: str, options: "ConverterOptions", log_level: int, inbox: Any, results: Any,
+                 counter: Any) -> None:
+    """A worker process: load the model, receive the job list, convert jobs until none are left.
+
+    Sends ``(index, outcomes)`` per job, or ``("error", reason)`` if the model cannot be loaded
+    (the other processes then do the work). A ``None`` job list means there is nothing to do.
+    """
+    logging.basicConfig(level=log_level, format="%(asctime)s %(levelname)s %(name)s[%(process)d]: %(message)s",
+                        datefmt="%H:%M:%S")
+    import torch
+
+    torch.set_num_threads(1)
+    from vc.convert.converter import Converter
+
+    try:
+        converter = Converter.from_bundle(model_dir, options=options)
+    except Exception as exc:  # noqa: BLE001 - reported by the driver, which converts without us
+        results.put(("error", f"worker {os.getpid()} could not load {model_dir}: {type(exc).__name__}: {exc}"))
+        return
+    parent = mp.parent_process()
+    while True:
+        try:
+            jobs = inbox.get(timeout=1.0)
+            break
+        except queue.Empty:
+            if parent is not None and not parent.is_alive():
+                return
+    if not jobs:
+        return
+    while (i := _claim(counter)) < len(jobs):
+        results.put((i, convert_job(converter, jobs[i])))
+
+
+class _Workers:
+    """``n`` worker processes started now (forked from the preloaded server where there is one)
+    that load the model while the caller loads its own; :meth:`share` then hands them the jobs."""
+
+    def __init__(self, n: int, model_dir: str, options: "ConverterOptions", log_level: int) -> None:
+        methods = mp.get_all_start_methods()
+        ctx = mp.get_context("forkserver" if "forkserver" in methods else "spawn")
+        self.counter = ctx.Value("q", 0)
+        self.inbox, self.results = ctx.Queue(), ctx.Queue()
+        self.procs = [ctx.Process(target=_worker_main, daemon=True, name=f"vc-convert-{k + 1}",
+                                  args=(model_dir, options, log_level, self.inbox, self.results, self.counter))
+                      for k in range(n)]
+        with single_thread_env():  # spawn's children read BLAS thread counts at import
+            for proc in self.procs:
+                proc.start()
+
+    def share(self, jobs: list[UttJob]) -> None:
+        for _ in self.procs:
+            self.inbox.put(jobs)
+
+    def poll(self, timeout: float | None = None) -> list[tuple[Any, Any]]:
+        """Messages that have arrived (waiting up to ``timeout`` s for the first one)."""
+        out = []
+        try:
+            out.append(self.results.get(timeout=timeout) if timeout else self.results.get_nowait())
+            while True:
+                out.append(self.results.get_nowait())
+        except queue.Empty:
+            pass
+        return out
+
+    def alive(self) -> bool:
+        return any(p.is_alive() for p in self.procs)
+
+    def exit_codes(self) -> list[int | None]:
+        return [p.exitcode for p in self.procs]
+
+    def stop(self) -> None:
+        """Send 'nothing to do' to the workers still waiting, and end any still running."""
+        for _ in self.procs:
+            self.inbox.put(None)
+        for p in self.procs:
+            p.join(timeout=5.0)
+            if p.is_alive():
+                p.terminate()
+                p.join()
+        self.inbox.cancel_join_thread()
+        self.results.cancel_join_thread()
 
 
 # ---------------------------------------------------------------------------- driver side
@@ -247,20 +310,44 @@ def run_batch(
 ) -> BatchResult:
     """Convert every utterance of ``data_dir`` (or one shard of it) to every target.
 
-    The model is loaded once here, to check the targets and the output folder before any work
-    starts (and, with ``nj == 1``, to do the work), and once in each worker process otherwise.
+    ``nj`` processes convert: this one and ``nj - 1`` workers, which are started first so that
+    their start-up overlaps the loading of the model here (used to check the targets and the
+    output folder before any output is written, and then to convert like the workers).
     """
-    from vc.convert.converter import Converter, ConverterOptions
+    from vc.convert.converter import ConverterOptions
 
-    global _CONVERTER
     if nj < 1:
         raise BatchError(f"--nj must be >= 1, got {nj}")
     options = options or ConverterOptions()
     start = time.perf_counter()
-    if nj > 1:  # workers fork from a server that imports torch and the model code meanwhile
-        start_worker_server([__name__, "vc.convert.converter", "vc.train.bundle"])
     outdir = Path(outdir)
     data = _load_data(data_dir, num_shards, shard)
+    workers = None
+    if nj > 1:  # started before our own model load so that theirs overlaps it
+        # workers fork from a server that has imported torch and the model code meanwhile
+        start_worker_server([__name__, "vc.convert.converter", "vc.train.bundle"])
+        workers = _Workers(min(nj, len(data.utts)) - 1, str(model_dir), options,
+                           logging.getLogger().getEffectiveLevel()) if len(data.utts) > 1 else None
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # the same per-process work as each worker (and a faster model load)
+    try:
+        return _run(model_dir, data, data_dir, outdir, targets, options, num_shards, shard, overwrite, progress,
+                    workers, start)
+    finally:
+        if workers is not None:
+            workers.stop()
+        torch.set_num_threads(threads)
+
+
+def _run(model_dir: str | os.PathLike, data: DataDir, data_dir: str | os.PathLike, outdir: Path, targets: str,
+         options: "ConverterOptions", num_shards: int, shard: int | None, overwrite: bool, progress: bool,
+         workers: _Workers | None, start: float) -> BatchResult:
+    from tqdm import tqdm
+
+    from vc.convert.converter import Converter
+
     converter = Converter.from_bundle(model_dir, options=options)
     target_list = parse_targets(targets, converter.speakers)
     if not overwrite:
@@ -269,37 +356,59 @@ def run_batch(
     if overwrite:
         log.info("--overwrite: removed %d existing output(s) of this run", _remove_outputs(jobs))
     atomic_write_text(outdir / SETTINGS_FILE, json.dumps(converter.describe(), indent=1, sort_keys=True) + "\n")
-    jobs.sort(key=lambda j: (-_job_size(j), j.utt))  # longest first: the workers finish together
+    jobs.sort(key=lambda j: (-_job_size(j), j.utt))  # longest first: the processes finish together
     result = BatchResult(skipped=skipped)
     tag = shard_suffix(num_shards, shard)
     log.info("%s%s: %d utterance(s) x %d target(s): %d file(s) to convert, %d already done",
              data_dir, f" (shard {shard} of {num_shards})" if tag else "", len(data.utts), len(target_list),
              sum(len(j.outputs) for j in jobs), skipped)
 
-    in_process = nj == 1 or len(jobs) <= 1
-    if in_process:
-        import torch
+    def record(job: UttJob, outcomes: list[tuple[str, str, str | None]]) -> None:
+        for tgt, path, error in outcomes:
+            if error is None:
+                result.converted += 1
+                rows.append(ManifestRow(job.utt, job.src_spk, tgt, path))
+            else:
+                log.error("%s -> %s: %s", job.utt, tgt, error)
+                result.failures.append((job.utt, tgt, error))
 
-        threads = torch.get_num_threads()
-        torch.set_num_threads(1)  # the same per-process work as each of nj workers
-        _CONVERTER = converter
-    else:
-        del converter  # each worker loads its own; free this one's memory
-    try:
-        for job, outcomes in imap_jobs(_run_job, jobs, nj, initializer=_init_worker,
-                                       initargs=(str(model_dir), options, logging.getLogger().getEffectiveLevel()),
-                                       desc="convert", progress=progress):
-            for tgt, path, error in outcomes:
-                if error is None:
-                    result.converted += 1
-                    rows.append(ManifestRow(job.utt, job.src_spk, tgt, path))
-                else:
-                    log.error("%s -> %s: %s", job.utt, tgt, error)
-                    result.failures.append((job.utt, tgt, error))
-    finally:
-        if in_process:
-            _CONVERTER = None
-            torch.set_num_threads(threads)
+    done: set[int] = set()
+
+    def receive(messages: list[tuple[Any, Any]]) -> None:
+        for key, value in messages:
+            if key == "error":
+                log.warning("%s; the other processes convert its share", value)
+            else:
+                done.add(key)
+                record(jobs[key], value)
+                bar.update()
+
+    if workers is not None and len(jobs) <= 1:
+        workers.stop()  # not worth their start-up
+        workers = None
+    with tqdm(total=len(jobs), desc="convert", unit="utt", disable=not progress, dynamic_ncols=True) as bar:
+        if workers is None:
+            for job in jobs:
+                record(job, convert_job(converter, job))
+                bar.update()
+        else:
+            workers.share(jobs)
+            while (i := _claim(workers.counter)) < len(jobs):
+                outcomes = convert_job(converter, jobs[i])
+                done.add(i)
+                record(jobs[i], outcomes)
+                bar.update()
+                receive(workers.poll())
+            while len(done) < len(jobs):  # the workers' last jobs
+                receive(workers.poll(timeout=0.5))
+                if len(done) < len(jobs) and not workers.alive():
+                    receive(workers.poll())
+                    lost = [k for k in range(len(jobs)) if k not in done]
+                    why = f"worker process died (exit codes {workers.exit_codes()})"
+                    for k in lost:
+                        done.add(k)
+                        record(jobs[k], [(tgt, path, why) for tgt, path in jobs[k].outputs])
+                        bar.update()
 
     result.manifest = outdir / f"manifest{tag}.tsv"
     write_manifest(result.manifest, rows)
