@@ -20,6 +20,7 @@ import logging
 import multiprocessing as mp
 import os
 import queue
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -215,9 +216,21 @@ class _Workers:
         self.procs = [ctx.Process(target=_worker_main, daemon=True, name=f"vc-convert-{k + 1}",
                                   args=(model_dir, options, log_level, self.inbox, self.results, self.counter))
                       for k in range(n)]
-        with single_thread_env():  # spawn's children read BLAS thread counts at import
-            for proc in self.procs:
-                proc.start()
+        self._starter = threading.Thread(target=self._start, name="vc-convert-start", daemon=True)
+        if ctx.get_start_method() == "forkserver":
+            # Process.start() waits until the fork server (whose environment start_worker_server
+            # made single-threaded) has imported torch, seconds: start them from a thread, so
+            # that this process imports torch and loads its model meanwhile.
+            self._starter.start()
+        else:
+            with single_thread_env():  # spawned children read the BLAS thread counts at import
+                self._start()
+            self._starter = threading.Thread()  # joinable no-op
+            self._starter.start()
+
+    def _start(self) -> None:
+        for proc in self.procs:
+            proc.start()
 
     def share(self, jobs: list[UttJob]) -> None:
         for _ in self.procs:
@@ -235,6 +248,7 @@ class _Workers:
         return out
 
     def alive(self) -> bool:
+        self._starter.join()
         return any(p.is_alive() for p in self.procs)
 
     def exit_codes(self) -> list[int | None]:
@@ -244,6 +258,7 @@ class _Workers:
         """Send 'nothing to do' to the workers still waiting, and end any still running."""
         for _ in self.procs:
             self.inbox.put(None)
+        self._starter.join()
         for p in self.procs:
             p.join(timeout=5.0)
             if p.is_alive():
