@@ -150,16 +150,20 @@ def get_rng_state() -> dict[str, Any]:
 
 
 def set_rng_state(state: dict[str, Any]) -> None:
-    """Inverse of ``get_rng_state``."""
+    """Inverse of ``get_rng_state``.
+
+    The states may arrive on the training device (a checkpoint is loaded with
+    ``map_location=device``); the generators take CPU byte tensors, so each is moved back first.
+    """
     version, internal, gauss = state["python"]
     random.setstate((version, tuple(internal), gauss))
     npy = state["numpy"]
     np.random.set_state({
         "bit_generator": npy["bit_generator"],
-        "state": {"key": npy["key"].numpy().astype(np.uint32), "pos": npy["pos"]},
+        "state": {"key": npy["key"].cpu().numpy().astype(np.uint32), "pos": npy["pos"]},
         "has_gauss": npy["has_gauss"],
         "gauss": npy["gauss"],
     })
-    torch.set_rng_state(state["torch"])
+    torch.set_rng_state(state["torch"].cpu())
     if "cuda" in state and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(state["cuda"])
+        torch.cuda.set_rng_state_all([s.cpu() for s in state["cuda"]])
