@@ -8,7 +8,8 @@ Measures, in one run:
     the bare pyworld analysis + synthesis of the same audio with the same settings
     (DIO+StoneMask or Harvest, CheapTrick, D4C, synthesize): the ratio (target <= 1.25x);
   * batch throughput of ``vc-convert --data ... --nj 1`` and ``--nj 2`` run as fresh processes
-    (so both pay interpreter start, imports and model loading): the speed-up (target >= 1.7x).
+    (so both pay interpreter start, imports and model loading), alternated so that a change in
+    the machine's speed biases neither: the speed-up (target >= 1.7x).
 
 Without --model, a bundle with random weights of the DEFAULT model size and real statistics of
 generated speech-like audio is built, so the network cost is the real one. One-core times are
@@ -146,20 +147,28 @@ def make_data(root: Path, sample_rate: int, utts: int, seconds: float) -> tuple[
     return root / "data", utts * seconds
 
 
-def measure_batch(model: Path, data: Path, work: Path, targets: str, nj: int, repeats: int) -> float:
-    """Best wall time of the real command, fresh output folder each time."""
-    times = []
-    for r in range(repeats):
-        out = work / f"out_nj{nj}_{r}"
-        cmd = [sys.executable, "-m", "vc.cli.convert", "--model", str(model), "--data", str(data),
-               "--targets", targets, "--outdir", str(out), "--nj", str(nj), "--no-progress"]
-        t = time.perf_counter()
-        res = subprocess.run(cmd, capture_output=True, text=True, env=dict(os.environ, PYTHONWARNINGS="ignore"))
-        times.append(time.perf_counter() - t)
-        if res.returncode != 0:
-            raise RuntimeError(f"{' '.join(cmd)} failed:\n{res.stderr}")
-        shutil.rmtree(out)
-    return min(times)
+def run_batch_once(model: Path, data: Path, work: Path, targets: str, nj: int) -> float:
+    """Wall time of the real command into a fresh output folder."""
+    out = work / f"out_nj{nj}"
+    cmd = [sys.executable, "-m", "vc.cli.convert", "--model", str(model), "--data", str(data),
+           "--targets", targets, "--outdir", str(out), "--nj", str(nj), "--no-progress"]
+    t = time.perf_counter()
+    res = subprocess.run(cmd, capture_output=True, text=True, env=dict(os.environ, PYTHONWARNINGS="ignore"))
+    elapsed = time.perf_counter() - t
+    if res.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed:\n{res.stderr}")
+    shutil.rmtree(out)
+    return elapsed
+
+
+def measure_batch(model: Path, data: Path, work: Path, targets: str, repeats: int) -> dict[int, list[float]]:
+    """Wall times of ``--nj 1`` and ``--nj 2``, alternated (1, 2, 1, 2...) so that a change in the
+    machine's speed during the measurement (other jobs, a noisy host) biases neither side."""
+    times: dict[int, list[float]] = {1: [], 2: []}
+    for _ in range(repeats):
+        for nj in (1, 2):
+            times[nj].append(run_batch_once(model, data, work, targets, nj))
+    return times
 
 
 def main() -> None:
@@ -194,11 +203,13 @@ def main() -> None:
         from vc.train.bundle import load_bundle_config, read_speakers
 
         cfg = load_bundle_config(model)
+        load_before = os.getloadavg()[0]
         rows, n_params = measure_one_core(model, [float(d) for d in args.durations.split(",")], args.repeats)
+        load_after = os.getloadavg()[0]
         print(f"model: {model} ({cfg.model.num_speakers} speakers, mcep_dim {cfg.model.mcep_dim}, "
               f"G {n_params / 1e6:.2f} M parameters), features {cfg.features}")
         print("\none core (torch.set_num_threads(1), OMP/MKL/OPENBLAS_NUM_THREADS=1): CPU seconds, best of "
-              f"{args.repeats}")
+              f"{args.repeats} (load average {load_before:.1f} before, {load_after:.1f} after)")
         print(f"input: speech-like, mean F0 140 Hz, unseen speaker; target {rows[0]['target']} "
               f"(mean F0 {rows[0]['target_f0']:.0f} Hz)")
         print(f"{'audio':>6} | {'analysis':>8} {'network':>8} {'synthesis':>9} {'convert':>8} {'RTF':>6} | "
@@ -214,13 +225,15 @@ def main() -> None:
             sr = int(cfg.features["sample_rate"])
             data, seconds = make_data(work, sr, args.batch_utts, args.batch_seconds)
             targets = read_speakers(model)[-1]
-            t1 = measure_batch(model, data, work, targets, 1, max(1, args.repeats - 1))
-            t2 = measure_batch(model, data, work, targets, 2, max(1, args.repeats - 1))
+            load_before = os.getloadavg()[0]
+            times = measure_batch(model, data, work, targets, max(1, args.repeats - 1))
+            t1, t2 = min(times[1]), min(times[2])
             print(f"\nbatch: vc-convert --data ({args.batch_utts} x {args.batch_seconds:g} s, to target {targets}, "
                   "unseen source speakers), wall clock incl. start-up, best of "
-                  f"{max(1, args.repeats - 1)}")
-            print(f"  --nj 1: {t1:7.2f} s  ({seconds / t1:6.2f} s of audio per s)")
-            print(f"  --nj 2: {t2:7.2f} s  ({seconds / t2:6.2f} s of audio per s)")
+                  f"{max(1, args.repeats - 1)} (runs alternated 1, 2, 1, 2...; load average before: {load_before:.1f})")
+            for nj, best in ((1, t1), (2, t2)):
+                print(f"  --nj {nj}: {best:7.2f} s  ({seconds / best:6.2f} s of audio per s; all runs: "
+                      f"{', '.join(f'{t:.2f}' for t in times[nj])})")
             print(f"  speed-up: {t1 / t2:.2f}x (target >= 1.7x; needs 2 idle cores: this machine has "
                   f"{os.cpu_count()} and load average {os.getloadavg()[0]:.1f})")
     finally:

@@ -142,6 +142,15 @@ def test_batch_converts_every_utterance_to_every_other_target_and_resumes(setup,
     assert Path(rows[1].path).stat().st_mtime_ns == mtime  # finished files are not redone
 
 
+def test_batch_with_worker_processes_equals_one_process(setup, tmp_path) -> None:
+    one = run_batch(setup["bundle"], setup["data"], tmp_path / "one", targets="spkA,spkC", progress=False)
+    three = run_batch(setup["bundle"], setup["data"], tmp_path / "three", targets="spkA,spkC", nj=3, progress=False)
+    assert one.converted == three.converted == len(expected_rows(("spkA", "spkC"))) and not three.failures
+    assert (tmp_path / "one" / "manifest.tsv").read_bytes() == (tmp_path / "three" / "manifest.tsv").read_bytes()
+    for r in read_manifest(tmp_path / "one" / "manifest.tsv"):  # same samples, whichever process made them
+        assert Path(r.path).read_bytes() == (tmp_path / "three" / Path(r.path).relative_to(tmp_path / "one")).read_bytes()
+
+
 def test_batch_refuses_to_mix_settings_in_one_outdir(setup, tmp_path) -> None:
     out = tmp_path / "out"
     run_batch(setup["bundle"], setup["data"], out, targets="spkA", progress=False)
