@@ -47,19 +47,21 @@ from typing import Callable  # noqa: E402
 import numpy as np  # noqa: E402
 
 
-def best_time(fn: Callable[[], object], repeats: int) -> float:
-    """Best CPU time of ``repeats`` calls.
+def best_times(fns: dict[str, Callable[[], object]], repeats: int) -> dict[str, float]:
+    """Best CPU time of each function over ``repeats`` rounds that call them in turn.
 
     Everything here runs on one thread, so the process's CPU time is the wall time it would
     take on an idle core, and unlike wall time it is not inflated by other processes sharing
-    the machine (the best of several runs also drops cache and frequency disturbances).
+    the machine; the best of several runs drops cache and frequency disturbances, and taking
+    turns keeps a slow drift of the machine's speed from biasing one measurement against another.
     """
-    times = []
+    times: dict[str, list[float]] = {k: [] for k in fns}
     for _ in range(repeats):
-        t = time.process_time()
-        fn()
-        times.append(time.process_time() - t)
-    return min(times)
+        for k, fn in fns.items():
+            t = time.process_time()
+            fn()
+            times[k].append(time.process_time() - t)
+    return {k: min(v) for k, v in times.items()}
 
 
 def bare_analysis(wave: np.ndarray, cfg) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -114,14 +116,16 @@ def measure_one_core(model: Path, durations: list[float], repeats: int) -> tuple
         wave, _ = speech_like(dur, cfg.sample_rate, f0_mean, vowels="aiueaiue", seed=int(dur))
         conv.convert(wave, cfg.sample_rate, target)  # warm-up: caches, allocator, lazy imports
         world = bare_analysis(wave, cfg)
-        bare_an = best_time(lambda: bare_analysis(wave, cfg), repeats)
-        bare_syn = best_time(lambda: bare_synthesis(*world, cfg), repeats)
-        total = best_time(lambda: conv.convert(wave, cfg.sample_rate, target), repeats)
         analysis = conv.analyze(wave, cfg.sample_rate)
-        t_an = best_time(lambda: conv.analyze(wave, cfg.sample_rate), repeats)
-        t_net = best_time(lambda: conv.convert_features(analysis, target), repeats)
         feats = conv.convert_features(analysis, target)
-        t_syn = best_time(lambda: synthesize(feats.f0, feats.mcep, feats.bap, cfg), repeats)
+        t = best_times({"bare_an": lambda: bare_analysis(wave, cfg),
+                        "bare_syn": lambda: bare_synthesis(*world, cfg),
+                        "total": lambda: conv.convert(wave, cfg.sample_rate, target),
+                        "analysis": lambda: conv.analyze(wave, cfg.sample_rate),
+                        "network": lambda: conv.convert_features(analysis, target),
+                        "synthesis": lambda: synthesize(feats.f0, feats.mcep, feats.bap, cfg)}, repeats)
+        bare_an, bare_syn, total = t["bare_an"], t["bare_syn"], t["total"]
+        t_an, t_net, t_syn = t["analysis"], t["network"], t["synthesis"]
         rows.append({"audio": len(wave) / cfg.sample_rate, "analysis": t_an, "network": t_net, "synthesis": t_syn,
                      "total": total, "bare_an": bare_an, "bare_syn": bare_syn, "bare": bare_an + bare_syn,
                      "target": target, "target_f0": float(np.exp(conv.stats.lf0_mean[conv.stats.index(target)]))})
@@ -209,7 +213,7 @@ def main() -> None:
         print(f"model: {model} ({cfg.model.num_speakers} speakers, mcep_dim {cfg.model.mcep_dim}, "
               f"G {n_params / 1e6:.2f} M parameters), features {cfg.features}")
         print("\none core (torch.set_num_threads(1), OMP/MKL/OPENBLAS_NUM_THREADS=1): CPU seconds, best of "
-              f"{args.repeats} (load average {load_before:.1f} before, {load_after:.1f} after)")
+              f"{args.repeats} rounds that run each measurement in turn (load average {load_before:.1f} before, {load_after:.1f} after)")
         print(f"input: speech-like, mean F0 140 Hz, unseen speaker; target {rows[0]['target']} "
               f"(mean F0 {rows[0]['target_f0']:.0f} Hz)")
         print(f"{'audio':>6} | {'analysis':>8} {'network':>8} {'synthesis':>9} {'convert':>8} {'RTF':>6} | "
