@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # StarGAN v2 (Choi et al. 2020) on the rendered font set: the 3 families (Sans/Serif/Mono) are the
 # domains; bold and oblique are never labelled, so the model must discover them as "style" and
-# carry them over from a reference image. 11 glyphs are held out for testing. Training is 4000
+# carry them over from a reference image. 13 glyphs are held out for testing. Training is 4000
 # steps on one thread: about 12 minutes on a free core (23 measured on 2 cores shared with other
 # jobs). Stages (select with --stage/--stop_stage):
 #   0 render the font set   1 training   2 latent and reference grids of held-out glyphs
