@@ -95,7 +95,8 @@ def build_bundle(root: Path, sample_rate: int, f0_method: str = "dio", model: di
                          FeatureConfig(sample_rate=sample_rate, f0_method=f0_method), model=model)
 
 
-def measure_one_core(model: Path, durations: list[float], repeats: int) -> tuple[list[dict], int]:
+def measure_one_core(model: Path, durations: list[float], repeats: int,
+                     precision: str = "auto") -> tuple[list[dict], int, str]:
     """Time the stages on one thread. The input's speaker is unseen (statistics estimated from it,
     the any-to-many path) and the target is the model speaker whose mean F0 is closest to the
     input's: WORLD synthesis costs one pulse per period, so converting to a much higher voice
@@ -107,7 +108,7 @@ def measure_one_core(model: Path, durations: list[float], repeats: int) -> tuple
     from vc.vocoder import synthesize
 
     torch.set_num_threads(1)
-    conv = Converter.from_bundle(model)
+    conv = Converter.from_bundle(model, precision=precision)
     cfg = conv.feature_config
     f0_mean = 140.0
     target = conv.speakers[int(np.argmin(np.abs(conv.stats.lf0_mean - np.log(f0_mean))))]
@@ -129,7 +130,7 @@ def measure_one_core(model: Path, durations: list[float], repeats: int) -> tuple
         rows.append({"audio": len(wave) / cfg.sample_rate, "analysis": t_an, "network": t_net, "synthesis": t_syn,
                      "total": total, "bare_an": bare_an, "bare_syn": bare_syn, "bare": bare_an + bare_syn,
                      "target": target, "target_f0": float(np.exp(conv.stats.lf0_mean[conv.stats.index(target)]))})
-    return rows, sum(p.numel() for p in conv.generator.parameters())
+    return rows, sum(p.numel() for p in conv.generator.parameters()), conv.precision_rule()
 
 
 def make_data(root: Path, sample_rate: int, utts: int, seconds: float) -> tuple[Path, float]:
@@ -151,11 +152,12 @@ def make_data(root: Path, sample_rate: int, utts: int, seconds: float) -> tuple[
     return root / "data", utts * seconds
 
 
-def run_batch_once(model: Path, data: Path, work: Path, targets: str, nj: int) -> float:
+def run_batch_once(model: Path, data: Path, work: Path, targets: str, nj: int, precision: str = "auto") -> float:
     """Wall time of the real command into a fresh output folder."""
     out = work / f"out_nj{nj}"
     cmd = [sys.executable, "-m", "vc.cli.convert", "--model", str(model), "--data", str(data),
-           "--targets", targets, "--outdir", str(out), "--nj", str(nj), "--no-progress"]
+           "--targets", targets, "--outdir", str(out), "--nj", str(nj), "--no-progress",
+           "--precision", precision]
     t = time.perf_counter()
     res = subprocess.run(cmd, capture_output=True, text=True, env=dict(os.environ, PYTHONWARNINGS="ignore"))
     elapsed = time.perf_counter() - t
@@ -165,13 +167,14 @@ def run_batch_once(model: Path, data: Path, work: Path, targets: str, nj: int) -
     return elapsed
 
 
-def measure_batch(model: Path, data: Path, work: Path, targets: str, repeats: int) -> dict[int, list[float]]:
+def measure_batch(model: Path, data: Path, work: Path, targets: str, repeats: int,
+                  precision: str = "auto") -> dict[int, list[float]]:
     """Wall times of ``--nj 1`` and ``--nj 2``, alternated (1, 2, 1, 2...) so that a change in the
     machine's speed during the measurement (other jobs, a noisy host) biases neither side."""
     times: dict[int, list[float]] = {1: [], 2: []}
     for _ in range(repeats):
         for nj in (1, 2):
-            times[nj].append(run_batch_once(model, data, work, targets, nj))
+            times[nj].append(run_batch_once(model, data, work, targets, nj, precision))
     return times
 
 
@@ -188,6 +191,8 @@ def main() -> None:
     p.add_argument("--batch-utts", type=int, default=24, help="utterances in the batch test (default 24)")
     p.add_argument("--batch-seconds", type=float, default=6.0, help="length of each (default 6 s)")
     p.add_argument("--skip-batch", action="store_true", help="only the one-core measurement")
+    p.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16"],
+                   help="generator arithmetic, as vc-convert --precision (default auto)")
     args = p.parse_args()
     logging.basicConfig(level=logging.WARNING)
 
@@ -208,10 +213,12 @@ def main() -> None:
 
         cfg = load_bundle_config(model)
         load_before = os.getloadavg()[0]
-        rows, n_params = measure_one_core(model, [float(d) for d in args.durations.split(",")], args.repeats)
+        rows, n_params, rule = measure_one_core(model, [float(d) for d in args.durations.split(",")], args.repeats,
+                                                args.precision)
         load_after = os.getloadavg()[0]
         print(f"model: {model} ({cfg.model.num_speakers} speakers, mcep_dim {cfg.model.mcep_dim}, "
-              f"G {n_params / 1e6:.2f} M parameters), features {cfg.features}")
+              f"G {n_params / 1e6:.2f} M parameters), features {cfg.features}; G precision: {rule} "
+              f"(--precision {args.precision})")
         print("\none core (torch.set_num_threads(1), OMP/MKL/OPENBLAS_NUM_THREADS=1): CPU seconds, best of "
               f"{args.repeats} rounds that run each measurement in turn (load average {load_before:.1f} before, {load_after:.1f} after)")
         print(f"input: speech-like, mean F0 140 Hz, unseen speaker; target {rows[0]['target']} "
@@ -230,7 +237,7 @@ def main() -> None:
             data, seconds = make_data(work, sr, args.batch_utts, args.batch_seconds)
             targets = read_speakers(model)[-1]
             load_before = os.getloadavg()[0]
-            times = measure_batch(model, data, work, targets, max(1, args.repeats - 1))
+            times = measure_batch(model, data, work, targets, max(1, args.repeats - 1), args.precision)
             t1, t2 = min(times[1]), min(times[2])
             print(f"\nbatch: vc-convert --data ({args.batch_utts} x {args.batch_seconds:g} s, to target {targets}, "
                   "unseen source speakers), wall clock incl. start-up, best of "

@@ -78,6 +78,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="multiply the converted F0 (pitch shift on top of the transform; default 1.0)")
     common.add_argument("--out-sr", type=int, help="output sample rate in Hz (default: the model's rate)")
     common.add_argument("--device", default="cpu", help="torch device for the generator (default: cpu)")
+    common.add_argument("--precision", choices=["auto", "fp32", "bf16"], default="auto",
+                        help="generator arithmetic: auto (default) = bfloat16 on CPUs with AMX for inputs of "
+                        "6 s or more (about 2x faster there, 0.07 dB MCD from fp32), else fp32")
     common.add_argument("--overwrite", action="store_true",
                         help="replace an existing output file; with --data: delete this run's (this shard's) "
                         "existing outputs and convert them again, e.g. after retraining the model")
@@ -147,7 +150,7 @@ def convert_one(args: argparse.Namespace) -> None:
     model, how = resolve_model(args.model)
     log.info("model: %s (%s)", model, how)
     options = ConverterOptions(baseline=args.baseline, f0_method=args.f0_method, f0_scale=args.f0_scale,
-                               out_sr=args.out_sr, device=args.device)
+                               out_sr=args.out_sr, device=args.device, precision=args.precision)
     converter = Converter.from_bundle(model, options=options)
     converter.speaker_index(args.target)  # an unknown target lists the speakers before any work
     try:
@@ -171,7 +174,7 @@ def convert_many(args: argparse.Namespace) -> int:
         result = merge_shards(model, args.data, args.outdir, targets=args.targets)
     else:
         options = ConverterOptions(baseline=args.baseline, f0_method=args.f0_method, f0_scale=args.f0_scale,
-                                   out_sr=args.out_sr, device=args.device)
+                                   out_sr=args.out_sr, device=args.device, precision=args.precision)
         result = run_batch(model, args.data, args.outdir, targets=args.targets, options=options, nj=args.nj,
                            num_shards=args.num_shards, shard=args.shard, overwrite=args.overwrite,
                            progress=not args.no_progress)
