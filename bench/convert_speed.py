@@ -96,7 +96,7 @@ def build_bundle(root: Path, sample_rate: int, f0_method: str = "dio", model: di
 
 
 def measure_one_core(model: Path, durations: list[float], repeats: int,
-                     precision: str = "auto") -> tuple[list[dict], int, str]:
+                     precision: str = "fp32") -> tuple[list[dict], int, str]:
     """Time the stages on one thread. The input's speaker is unseen (statistics estimated from it,
     the any-to-many path) and the target is the model speaker whose mean F0 is closest to the
     input's: WORLD synthesis costs one pulse per period, so converting to a much higher voice
@@ -152,7 +152,7 @@ def make_data(root: Path, sample_rate: int, utts: int, seconds: float) -> tuple[
     return root / "data", utts * seconds
 
 
-def run_batch_once(model: Path, data: Path, work: Path, targets: str, nj: int, precision: str = "auto") -> float:
+def run_batch_once(model: Path, data: Path, work: Path, targets: str, nj: int, precision: str = "fp32") -> float:
     """Wall time of the real command into a fresh output folder."""
     out = work / f"out_nj{nj}"
     cmd = [sys.executable, "-m", "vc.cli.convert", "--model", str(model), "--data", str(data),
@@ -168,7 +168,7 @@ def run_batch_once(model: Path, data: Path, work: Path, targets: str, nj: int, p
 
 
 def measure_batch(model: Path, data: Path, work: Path, targets: str, repeats: int,
-                  precision: str = "auto") -> dict[int, list[float]]:
+                  precision: str = "fp32") -> dict[int, list[float]]:
     """Wall times of ``--nj 1`` and ``--nj 2``, alternated (1, 2, 1, 2...) so that a change in the
     machine's speed during the measurement (other jobs, a noisy host) biases neither side."""
     times: dict[int, list[float]] = {1: [], 2: []}
@@ -191,8 +191,8 @@ def main() -> None:
     p.add_argument("--batch-utts", type=int, default=24, help="utterances in the batch test (default 24)")
     p.add_argument("--batch-seconds", type=float, default=6.0, help="length of each (default 6 s)")
     p.add_argument("--skip-batch", action="store_true", help="only the one-core measurement")
-    p.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16"],
-                   help="generator arithmetic, as vc-convert --precision (default auto)")
+    p.add_argument("--precision", default="fp32", choices=["fp32", "bf16"],
+                   help="generator arithmetic, as vc-convert --precision (default fp32)")
     args = p.parse_args()
     logging.basicConfig(level=logging.WARNING)
 
@@ -217,8 +217,7 @@ def main() -> None:
                                                 args.precision)
         load_after = os.getloadavg()[0]
         print(f"model: {model} ({cfg.model.num_speakers} speakers, mcep_dim {cfg.model.mcep_dim}, "
-              f"G {n_params / 1e6:.2f} M parameters), features {cfg.features}; G precision: {rule} "
-              f"(--precision {args.precision})")
+              f"G {n_params / 1e6:.2f} M parameters, {rule}), features {cfg.features}")
         print("\none core (torch.set_num_threads(1), OMP/MKL/OPENBLAS_NUM_THREADS=1): CPU seconds, best of "
               f"{args.repeats} rounds that run each measurement in turn (load average {load_before:.1f} before, {load_after:.1f} after)")
         print(f"input: speech-like, mean F0 140 Hz, unseen speaker; target {rows[0]['target']} "

@@ -57,18 +57,7 @@ class UnknownSpeakerError(ConversionError, KeyError):
         return str(self.args[0])
 
 
-PRECISIONS = ("auto", "fp32", "bf16")
-BF16_MIN_FRAMES = 1200  # 6 s at 5 ms: below this, bf16 on CPU loses to fp32 (see ConverterOptions)
-
-
-def use_bf16(precision: str, device: str, frames: int) -> bool:
-    """Whether G runs in bfloat16 for an utterance of ``frames`` frames (see ``ConverterOptions``)."""
-    if precision != "auto":
-        return precision == "bf16"
-    import torch
-
-    return (torch.device(device).type == "cpu" and frames >= BF16_MIN_FRAMES
-            and bool(getattr(torch.cpu, "_is_amx_tile_supported", lambda: False)()))
+PRECISIONS = ("fp32", "bf16")
 
 
 @dataclass
@@ -83,13 +72,12 @@ class ConverterOptions:
     * ``out_sr``: output rate; ``None`` keeps the model's analysis rate, since the model
       produces nothing above that Nyquist frequency and upsampling would only add bytes.
     * ``device``: torch device for G (``"cpu"``, ``"cuda"``...).
-    * ``precision``: arithmetic of G. ``"fp32"`` everywhere; ``"bf16"`` runs G under bfloat16
-      autocast; ``"auto"`` (default) picks bf16 on a CPU with AMX tiles for utterances of at least
-      ``BF16_MIN_FRAMES`` frames and fp32 otherwise. Measured (``bench/convert_speed.py``, one
-      core of a Xeon with AMX): bf16 halves G's time on a 30 s utterance but is slower below ~6 s,
-      where re-laying the weights out for AMX on each call outweighs the saving; on the trained
-      demo model it moves the converted mel-cepstrum by 0.07 dB MCD (mean over the evaluation set,
-      max 0.08) from the fp32 result, against 7 dB between conversion and target: inaudible.
+    * ``precision``: arithmetic of G, ``"fp32"`` (default) or ``"bf16"`` (bfloat16 autocast on the
+      device). Measured on one core of a Xeon with AMX (``bench/convert_speed.py --precision
+      bf16`` against the default): bf16 halves G's time on some input lengths (30 s: 0.72 -> 0.33 s) but
+      is 10-20 % slower on others (3-12 s), as oneDNN picks other kernels per shape; on the trained
+      demo model it moves the converted mel-cepstrum by 0.07 dB MCD from fp32 (inaudible). So fp32
+      stays the default and bf16 is there for long recordings and GPUs.
     """
 
     baseline: str | None = None
@@ -97,7 +85,7 @@ class ConverterOptions:
     f0_scale: float = 1.0
     out_sr: int | None = None
     device: str = "cpu"
-    precision: str = "auto"
+    precision: str = "fp32"
 
     def check(self) -> None:
         problems = []
@@ -237,11 +225,8 @@ class Converter:
                 "precision": self.precision_rule()}
 
     def precision_rule(self) -> str:
-        """G's arithmetic as resolved on this machine (``"auto"`` depends on the CPU)."""
-        if self.options.baseline is not None:
-            return "none"
-        fp32, bf16 = (use_bf16(self.options.precision, self.options.device, n) for n in (0, 10**9))
-        return "bf16" if fp32 else f"bf16 from {BF16_MIN_FRAMES} frames" if bf16 else "fp32"
+        """G's arithmetic ("none" for the statistical baseline, which has no G)."""
+        return "none" if self.options.baseline is not None else self.options.precision
 
     def speaker_index(self, speaker: str) -> int:
         """Index of a bundle speaker; :class:`UnknownSpeakerError` lists the known ones."""
@@ -291,7 +276,7 @@ class Converter:
         from vc.train.bundle import convert_mcep as run_generator  # the function training samples use
 
         autocast = contextlib.nullcontext()
-        if use_bf16(self.options.precision, self.options.device, len(mcep)):
+        if self.options.precision == "bf16":
             autocast = torch.autocast(torch.device(self.options.device).type, dtype=torch.bfloat16)
         with torch.inference_mode(), autocast:  # no autograd bookkeeping: G is a fixed function here
             if analysis.source_index is not None:
