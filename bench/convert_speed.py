@@ -130,7 +130,7 @@ def measure_one_core(model: Path, durations: list[float], repeats: int,
         rows.append({"audio": len(wave) / cfg.sample_rate, "analysis": t_an, "network": t_net, "synthesis": t_syn,
                      "total": total, "bare_an": bare_an, "bare_syn": bare_syn, "bare": bare_an + bare_syn,
                      "target": target, "target_f0": float(np.exp(conv.stats.lf0_mean[conv.stats.index(target)]))})
-    return rows, sum(p.numel() for p in conv.generator.parameters()), conv.precision_rule()
+    return rows, sum(p.numel() for p in conv.generator.parameters()), conv.generator_precision()
 
 
 def make_data(root: Path, sample_rate: int, utts: int, seconds: float) -> tuple[Path, float]:

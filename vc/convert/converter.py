@@ -222,9 +222,9 @@ class Converter:
         return {"model": self.name, "checkpoint": self.checkpoint, "speakers": self.speakers,
                 "baseline": self.options.baseline, "f0_method": self.feature_config.f0_method,
                 "f0_scale": self.options.f0_scale, "out_sr": self.output_sample_rate,
-                "precision": self.precision_rule()}
+                "precision": self.generator_precision()}
 
-    def precision_rule(self) -> str:
+    def generator_precision(self) -> str:
         """G's arithmetic ("none" for the statistical baseline, which has no G)."""
         return "none" if self.options.baseline is not None else self.options.precision
 
