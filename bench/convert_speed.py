@@ -96,7 +96,7 @@ def build_bundle(root: Path, sample_rate: int, f0_method: str = "dio", model: di
 
 
 def measure_one_core(model: Path, durations: list[float], repeats: int,
-                     precision: str = "fp32") -> tuple[list[dict], int, str]:
+                     precision: str = "fp32") -> tuple[list[dict], int]:
     """Time the stages on one thread. The input's speaker is unseen (statistics estimated from it,
     the any-to-many path) and the target is the model speaker whose mean F0 is closest to the
     input's: WORLD synthesis costs one pulse per period, so converting to a much higher voice
@@ -130,7 +130,7 @@ def measure_one_core(model: Path, durations: list[float], repeats: int,
         rows.append({"audio": len(wave) / cfg.sample_rate, "analysis": t_an, "network": t_net, "synthesis": t_syn,
                      "total": total, "bare_an": bare_an, "bare_syn": bare_syn, "bare": bare_an + bare_syn,
                      "target": target, "target_f0": float(np.exp(conv.stats.lf0_mean[conv.stats.index(target)]))})
-    return rows, sum(p.numel() for p in conv.generator.parameters()), conv.generator_precision()
+    return rows, sum(p.numel() for p in conv.generator.parameters())
 
 
 def make_data(root: Path, sample_rate: int, utts: int, seconds: float) -> tuple[Path, float]:
@@ -213,11 +213,11 @@ def main() -> None:
 
         cfg = load_bundle_config(model)
         load_before = os.getloadavg()[0]
-        rows, n_params, rule = measure_one_core(model, [float(d) for d in args.durations.split(",")], args.repeats,
-                                                args.precision)
+        rows, n_params = measure_one_core(model, [float(d) for d in args.durations.split(",")], args.repeats,
+                                          args.precision)
         load_after = os.getloadavg()[0]
         print(f"model: {model} ({cfg.model.num_speakers} speakers, mcep_dim {cfg.model.mcep_dim}, "
-              f"G {n_params / 1e6:.2f} M parameters, {rule}), features {cfg.features}")
+              f"G {n_params / 1e6:.2f} M parameters, {args.precision}), features {cfg.features}")
         print("\none core (torch.set_num_threads(1), OMP/MKL/OPENBLAS_NUM_THREADS=1): CPU seconds, best of "
               f"{args.repeats} rounds that run each measurement in turn (load average {load_before:.1f} before, {load_after:.1f} after)")
         print(f"input: speech-like, mean F0 140 Hz, unseen speaker; target {rows[0]['target']} "

@@ -161,7 +161,7 @@ class InferenceGenerator(nn.Module):
         b, c, hgt, wid = h.shape
         (kh, kw), (ph, pw) = self.last_kernel, self.last_padding
         # (B, kh*kw, H*W) planes; h is NHWC, so (H*W, C) per item is a plain strided view
-        taps = torch.matmul(self.last_weight.t(), h.permute(0, 1, 2, 3).reshape(b, c, hgt * wid))
+        taps = torch.matmul(self.last_weight.t(), h.reshape(b, c, hgt * wid))
         taps = taps.view(b, kh, kw, hgt, wid)
         acc = torch.zeros((b, hgt + kh - 1, wid + kw - 1), dtype=h.dtype, device=h.device)
         for i in range(kh):

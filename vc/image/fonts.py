@@ -231,19 +231,19 @@ def render_font_set(out: str | os.PathLike, cfg: FontRenderConfig) -> int:
     _validate(cfg)
     check_fonts()
     out = Path(out)
+    old = json.loads((out / MANIFEST).read_text(encoding="utf-8")) if (out / MANIFEST).is_file() else None
+    if old is not None and old.get("render") == to_dict(cfg) and celeba.is_prepared(out):
+        log.info("font set already rendered in %s", out)  # (without selecting the glyphs again)
+        return len(celeba.read_attr_file(out / celeba.ATTR_FILE).files)
     glyphs, dropped = select_glyphs(cfg)
     manifest = {"render": to_dict(cfg), "attributes": list(ATTRIBUTES),
                 "exclusive_groups": [list(g) for g in EXCLUSIVE_GROUPS],
                 "glyphs": glyphs, "dropped": dropped}
     # the manifest is written before the first image, so even an interrupted render is never
     # resumed with other settings (its images would silently mix with the new ones)
-    old = json.loads((out / MANIFEST).read_text(encoding="utf-8")) if (out / MANIFEST).is_file() else None
     if old is not None and old != manifest or old is None and (out / celeba.IMAGE_DIR).is_dir():
         raise FileExistsError(f"{out} holds a different or unknown font set ({out / MANIFEST}); "
                               "remove it or render into another folder")
-    if old is not None and celeba.is_prepared(out):
-        log.info("font set already rendered in %s", out)
-        return len(celeba.read_attr_file(out / celeba.ATTR_FILE).files)
     atomic_write_text(out / MANIFEST, json.dumps(manifest, indent=1) + "\n")
     files, rows, partition, content = [], [], {}, {}
     jobs = [(g, v, s) for g in glyphs for v in range(cfg.variants) for s in STYLES]
