@@ -304,3 +304,40 @@ def test_ema_follows_its_phases_only(tmp_path):
     tr.train_step(1)
     assert len(calls) == 1  # one EMA update per step although G is stepped twice
     assert not torch.equal(tr.emas["G"].shadow[0].weight, tr.nets["G"][0].weight)
+
+
+def test_joint_forward_matches_two_passes_values_and_gradients():
+    from vc.gan import joint_forward, r1_penalty
+    torch.manual_seed(0)
+
+    class TwoHead(nn.Module):  # no batch statistics, like the image discriminators
+        def __init__(self):
+            super().__init__()
+            self.body = nn.Sequential(nn.Conv2d(1, 4, 3, 2, 1), nn.LeakyReLU(0.2))
+            self.src, self.cls = nn.Conv2d(4, 1, 3, 1, 1), nn.Linear(4 * 4 * 4, 3)
+
+        def forward(self, x, y):
+            h = self.body(x)
+            return self.src(h) * y[:, None, None, None], self.cls(h.flatten(1))
+
+    net = TwoHead()
+    real, fake = torch.randn(3, 1, 8, 8), torch.randn(5, 1, 8, 8)
+    yr, yf = torch.rand(3), torch.rand(5)
+
+    def loss_of(outs_real, outs_fake, x):
+        (sr, cr), (sf, _) = outs_real, outs_fake
+        return sr.mean() - sf.mean() + cr.pow(2).mean() + r1_penalty(sr, x)
+
+    grads = []
+    for joint in (False, True):
+        net.zero_grad()
+        x = real.clone().requires_grad_(True)
+        outs = joint_forward(net, (x, yr), (fake, yf)) if joint else (net(x, yr), net(fake, yf))
+        if joint:
+            assert outs[0][0].shape == (3, 1, 4, 4) and outs[1][1].shape == (5, 3)
+        loss_of(*outs, x).backward()
+        grads.append([p.grad.clone() for p in net.parameters()])
+    for a, b in zip(*grads):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="cannot be stacked"):
+        joint_forward(net, (real, yr), (torch.randn(5, 1, 4, 4), yf))

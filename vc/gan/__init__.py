@@ -16,6 +16,9 @@ Pieces
 ``penalties``
     ``gradient_penalty(critic, real, fake)`` (WGAN-GP; ``critic`` is a closure such as
     ``lambda x: D(x, c)[0]``), ``r1_penalty(real_out, real_in)``.
+``batching``
+    ``joint_forward(D, real_args, fake_args)``: one pass over real and fake samples concatenated
+    (cheaper than two small passes; exact for networks without batch statistics).
 ``conditioning``
     ``one_hot``, ``tile_code(code, like)``, ``concat_code(x, code)`` (1-D or 2-D maps),
     ``ConditionalInstanceNorm(num_features, code_dim)``, ``AdaIN(style_dim, num_features)``.
@@ -84,6 +87,7 @@ run single steps without logging or checkpoints (benchmarks). ``result.step``, `
 ``step``, ``nets`` {name: state_dict}, ``ema`` {name: state_dict}, ``optimizers``, ``scaler``,
 ``rng`` [per rank], ``task`` [per rank], ``world_size``, ``format``.
 """
+from vc.gan.batching import joint_forward
 from vc.gan.checkpoint import CheckpointError, CheckpointManager, load_checkpoint, save_checkpoint
 from vc.gan.conditioning import AdaIN, ConditionalInstanceNorm, concat_code, one_hot, tile_code
 from vc.gan.ema import EMA
@@ -100,6 +104,6 @@ __all__ = [
     "ConditionalInstanceNorm", "EMA", "GanTask", "GatedConv1d", "GatedConv2d", "GatedConvTranspose2d",
     "LinearSchedule", "NonFiniteLossError", "OptimizerSpec", "Phase", "PhaseLosses", "TrainContext",
     "TrainResult", "Trainer", "TrainerConfig", "classification_accuracy", "classification_loss", "concat_code",
-    "cycle_loss", "get_adversarial_loss", "gradient_penalty", "identity_loss", "l1_loss", "linear_decay_factor",
+    "cycle_loss", "get_adversarial_loss", "gradient_penalty", "identity_loss", "joint_forward", "l1_loss", "linear_decay_factor",
     "load_checkpoint", "one_hot", "r1_penalty", "save_checkpoint", "tile_code",
 ]

@@ -28,7 +28,7 @@ import torch.nn as nn
 from torch import Tensor
 
 from vc.gan import (GanTask, OptimizerSpec, Phase, PhaseLosses, TrainContext, classification_accuracy,
-                    classification_loss, cycle_loss, get_adversarial_loss, gradient_penalty, identity_loss)
+                    classification_loss, cycle_loss, get_adversarial_loss, gradient_penalty, identity_loss, joint_forward)
 from vc.image.config import ImageTrainConfig
 from vc.image.datasets import BatchStream, ImageLabelDataset, build_dataset
 from vc.image.grid import figure4, save_grid
@@ -115,10 +115,9 @@ class StarGANTask(GanTask):
     def _d_losses(self, G: nn.Module, D: nn.Module, b: ImageBatch) -> PhaseLosses:
         lc = self.cfg.loss
         assert self.space is not None
-        out_real, cls_real = D(b.x)
         with torch.no_grad():
             fake = G(b.x, b.label_trg)
-        out_fake, _ = D(fake)
+        (out_real, cls_real), (out_fake, _) = joint_forward(D, (b.x,), (fake,))
         terms = {"adv_real": self.adv.d_real_loss(out_real), "adv_fake": self.adv.d_fake_loss(out_fake),
                  "cls": classification_loss(cls_real, cls_target(self.space, b.label_org))}
         weights = {"cls": lc.lambda_cls}
