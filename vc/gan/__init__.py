@@ -104,6 +104,6 @@ __all__ = [
     "ConditionalInstanceNorm", "EMA", "GanTask", "GatedConv1d", "GatedConv2d", "GatedConvTranspose2d",
     "LinearSchedule", "NonFiniteLossError", "OptimizerSpec", "Phase", "PhaseLosses", "TrainContext",
     "TrainResult", "Trainer", "TrainerConfig", "classification_accuracy", "classification_loss", "concat_code",
-    "cycle_loss", "get_adversarial_loss", "gradient_penalty", "identity_loss", "joint_forward", "l1_loss", "linear_decay_factor",
-    "load_checkpoint", "one_hot", "r1_penalty", "save_checkpoint", "tile_code",
+    "cycle_loss", "get_adversarial_loss", "gradient_penalty", "identity_loss", "joint_forward", "l1_loss",
+    "linear_decay_factor", "load_checkpoint", "one_hot", "r1_penalty", "save_checkpoint", "tile_code",
 ]

@@ -28,7 +28,8 @@ import torch.nn as nn
 from torch import Tensor
 
 from vc.gan import (GanTask, OptimizerSpec, Phase, PhaseLosses, TrainContext, classification_accuracy,
-                    classification_loss, cycle_loss, get_adversarial_loss, gradient_penalty, identity_loss, joint_forward)
+                    classification_loss, cycle_loss, get_adversarial_loss, gradient_penalty, identity_loss,
+                    joint_forward)
 from vc.image.config import ImageTrainConfig
 from vc.image.datasets import BatchStream, ImageLabelDataset, build_dataset
 from vc.image.grid import figure4, save_grid
@@ -117,6 +118,7 @@ class StarGANTask(GanTask):
         assert self.space is not None
         with torch.no_grad():
             fake = G(b.x, b.label_trg)
+        # one pass over both batches: D has no batch statistics, so this is two passes' result, cheaper
         (out_real, cls_real), (out_fake, _) = joint_forward(D, (b.x,), (fake,))
         terms = {"adv_real": self.adv.d_real_loss(out_real), "adv_fake": self.adv.d_fake_loss(out_fake),
                  "cls": classification_loss(cls_real, cls_target(self.space, b.label_org))}
