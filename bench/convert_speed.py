@@ -188,8 +188,9 @@ def main() -> None:
                    help="F0 tracker of the generated bundle (default dio)")
     p.add_argument("--repeats", type=int, default=3, help="runs per timing; the best is kept (default 3)")
     p.add_argument("--durations", default="5,30", help="utterance lengths in seconds (default 5,30)")
-    p.add_argument("--batch-utts", type=int, default=64, help="utterances in the batch test (default 64: enough that the "
-                   "serial process start-up, ~2-3 s, does not hide the throughput of the workers)")
+    p.add_argument("--batch-utts", type=int, default=64,
+                   help="utterances in the batch test (default 64: enough that the serial process start-up, "
+                   "~2-3 s, does not hide the throughput of the workers)")
     p.add_argument("--batch-seconds", type=float, default=6.0, help="length of each (default 6 s)")
     p.add_argument("--skip-batch", action="store_true", help="only the one-core measurement")
     p.add_argument("--precision", default="fp32", choices=["fp32", "bf16"],
@@ -220,7 +221,8 @@ def main() -> None:
         print(f"model: {model} ({cfg.model.num_speakers} speakers, mcep_dim {cfg.model.mcep_dim}, "
               f"G {n_params / 1e6:.2f} M parameters, {args.precision}), features {cfg.features}")
         print("\none core (torch.set_num_threads(1), OMP/MKL/OPENBLAS_NUM_THREADS=1): CPU seconds, best of "
-              f"{args.repeats} rounds that run each measurement in turn (load average {load_before:.1f} before, {load_after:.1f} after)")
+              f"{args.repeats} rounds that run each measurement in turn "
+              f"(load average {load_before:.1f} before, {load_after:.1f} after)")
         print(f"input: speech-like, mean F0 140 Hz, unseen speaker; target {rows[0]['target']} "
               f"(mean F0 {rows[0]['target_f0']:.0f} Hz)")
         print(f"{'audio':>6} | {'analysis':>8} {'network':>8} {'synthesis':>9} {'convert':>8} {'RTF':>6} | "

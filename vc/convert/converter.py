@@ -73,10 +73,11 @@ class ConverterOptions:
     * ``device``: torch device for G (``"cpu"``, ``"cuda"``...).
     * ``precision``: arithmetic of G, ``"fp32"`` (default) or ``"bf16"`` (bfloat16 autocast on the
       device). Measured on one core of a Xeon with AMX (``bench/convert_speed.py --precision
-      bf16`` against the default): bf16 halves G's time on some input lengths (6 s, 30 s: 0.72 ->
-      0.33 s) but is 10-20 % slower on others (3, 5, 8, 12 s), as oneDNN picks other kernels per shape; on the trained
-      demo model it moves the converted mel-cepstrum by 0.07 dB MCD from fp32 (inaudible). So fp32
-      stays the default and bf16 is there for long recordings and GPUs.
+      bf16`` against the default): bf16 halved G's time on some input lengths (6 s, 30 s: 0.72 ->
+      0.33 s) but was 10-20 % slower on others (3, 5, 8, 12 s), and a rerun of the same shapes
+      moved between those extremes; on the trained demo model it moves the converted mel-cepstrum
+      by 0.07 dB MCD from fp32 (inaudible). So fp32 stays the default and bf16 is there for long
+      recordings and GPUs.
     """
 
     baseline: str | None = None

@@ -22,6 +22,7 @@ from tqdm import tqdm
 
 from vc.audio import load_audio
 from vc.convert.converter import Converter
+from vc.convert.manifest import read_manifest
 from vc.data import DataDir
 from vc.features.world import extract_f0
 
@@ -39,17 +40,20 @@ def main() -> None:
     exp = Path(args.exp)
     conv = Converter.from_bundle(exp)
     data = DataDir.load(args.data)
-    rows = [line.rstrip("\n").split("\t") for line in
-            (exp / SYSTEMS["stargan-vc"] / args.set / "manifest.tsv").read_text(encoding="utf-8").splitlines()[1:]]
+    # every system's own manifest, keyed by conversion, so neither relies on the other's file names
+    outputs = {system: {(r.utt, r.tgt_spk): r.path for r in read_manifest(exp / folder / args.set / "manifest.tsv")}
+               for system, folder in SYSTEMS.items()}
+    rows = read_manifest(exp / SYSTEMS["stargan-vc"] / args.set / "manifest.tsv")
     rows = rows[:args.limit] if args.limit else rows
     cents: dict[str, list[np.ndarray]] = {k: [] for k in SYSTEMS}
     vuv: dict[str, list[float]] = {k: [] for k in SYSTEMS}
-    for utt, src, tgt, rel in tqdm(rows, desc="re-analyse", unit="utt"):
-        analysis = conv.analyze(load_audio(data.wav_scp[utt], conv.sample_rate), conv.sample_rate, src, name=utt)
-        intended = conv.convert_features(analysis, tgt).f0
-        for system, folder in SYSTEMS.items():
-            wave = load_audio(exp / folder / args.set / rel, conv.sample_rate)
-            found, _ = extract_f0(wave, conv.feature_config, tgt)  # as vc-evaluate analyses a conversion
+    for row in tqdm(rows, desc="re-analyse", unit="utt"):
+        analysis = conv.analyze(load_audio(data.wav_scp[row.utt], conv.sample_rate), conv.sample_rate, row.src_spk,
+                                name=row.utt)
+        intended = conv.convert_features(analysis, row.tgt_spk).f0
+        for system in SYSTEMS:
+            wave = load_audio(outputs[system][row.utt, row.tgt_spk], conv.sample_rate)
+            found, _ = extract_f0(wave, conv.feature_config, row.tgt_spk)  # as vc-evaluate analyses a conversion
             n = min(len(found), len(intended))
             a, b = intended[:n], found[:n]
             both = (a > 0) & (b > 0)
