@@ -19,8 +19,12 @@ inflated when other jobs share the machine. The nj speed-up is wall time and nee
 What to expect: the paper-size generator costs about 1.2 GMAC per second of audio (a 36 x 200
 frames/s image through 10 gated convolutions); run at a good fraction of one core's fp32 peak
 that is still 25-35 % of DIO-based WORLD analysis + synthesis, which is most of the distance
-between conversion and bare WORLD. With --f0-method harvest (a slower, better F0 tracker) WORLD
-itself costs several times more and the network's share shrinks accordingly.
+between conversion and bare WORLD. On a CPU with AMX matrix units the default precision
+("auto") runs G in bfloat16 on them, 2-3x faster; the fp32 network time is then measured too
+("net fp32" column), so both arithmetics are compared in the same run. With --f0-method harvest
+(a slower, better F0 tracker) WORLD itself costs several times more and the network's share
+shrinks accordingly. This VM's speed is bimodal (some runs, and some stretches of one run, are
+up to 3x slower in the matrix units): the best of several repeats is the machine's real speed.
 
 Usage:
   python bench/convert_speed.py                       # random-weight default-size bundle
@@ -47,13 +51,14 @@ from typing import Callable  # noqa: E402
 import numpy as np  # noqa: E402
 
 
-def best_times(fns: dict[str, Callable[[], object]], repeats: int) -> dict[str, float]:
-    """Best CPU time of each function over ``repeats`` rounds that call them in turn.
+def round_times(fns: dict[str, Callable[[], object]], repeats: int) -> dict[str, list[float]]:
+    """CPU time of each function in each of ``repeats`` rounds that call them in turn.
 
     Everything here runs on one thread, so the process's CPU time is the wall time it would
     take on an idle core, and unlike wall time it is not inflated by other processes sharing
     the machine; the best of several runs drops cache and frequency disturbances, and taking
-    turns keeps a slow drift of the machine's speed from biasing one measurement against another.
+    turns keeps a slow drift of the machine's speed from biasing one measurement against another
+    (and lets a ratio be taken within each round, between measurements seconds apart).
     """
     times: dict[str, list[float]] = {k: [] for k in fns}
     for _ in range(repeats):
@@ -61,7 +66,7 @@ def best_times(fns: dict[str, Callable[[], object]], repeats: int) -> dict[str, 
             t = time.process_time()
             fn()
             times[k].append(time.process_time() - t)
-    return {k: min(v) for k, v in times.items()}
+    return times
 
 
 def bare_analysis(wave: np.ndarray, cfg) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -96,7 +101,7 @@ def build_bundle(root: Path, sample_rate: int, f0_method: str = "dio", model: di
 
 
 def measure_one_core(model: Path, durations: list[float], repeats: int,
-                     precision: str = "fp32") -> tuple[list[dict], int]:
+                     precision: str = "auto") -> tuple[list[dict], int, str]:
     """Time the stages on one thread. The input's speaker is unseen (statistics estimated from it,
     the any-to-many path) and the target is the model speaker whose mean F0 is closest to the
     input's: WORLD synthesis costs one pulse per period, so converting to a much higher voice
@@ -109,6 +114,9 @@ def measure_one_core(model: Path, durations: list[float], repeats: int,
 
     torch.set_num_threads(1)
     conv = Converter.from_bundle(model, precision=precision)
+    resolved = conv.describe()["precision"]
+    # The fp32 network beside a lower-precision one, in the same rounds: the gain is measured here.
+    fp32 = conv if resolved == "fp32" else Converter.from_bundle(model, precision="fp32")
     cfg = conv.feature_config
     f0_mean = 140.0
     target = conv.speakers[int(np.argmin(np.abs(conv.stats.lf0_mean - np.log(f0_mean))))]
@@ -119,18 +127,27 @@ def measure_one_core(model: Path, durations: list[float], repeats: int,
         world = bare_analysis(wave, cfg)
         analysis = conv.analyze(wave, cfg.sample_rate)
         feats = conv.convert_features(analysis, target)
-        t = best_times({"bare_an": lambda: bare_analysis(wave, cfg),
-                        "bare_syn": lambda: bare_synthesis(*world, cfg),
-                        "total": lambda: conv.convert(wave, cfg.sample_rate, target),
-                        "analysis": lambda: conv.analyze(wave, cfg.sample_rate),
-                        "network": lambda: conv.convert_features(analysis, target),
-                        "synthesis": lambda: synthesize(feats.f0, feats.mcep, feats.bap, cfg)}, repeats)
+        fns = {"bare_an": lambda: bare_analysis(wave, cfg),
+               "bare_syn": lambda: bare_synthesis(*world, cfg),
+               "total": lambda: conv.convert(wave, cfg.sample_rate, target),
+               "analysis": lambda: conv.analyze(wave, cfg.sample_rate),
+               "network": lambda: conv.convert_features(analysis, target),
+               "synthesis": lambda: synthesize(feats.f0, feats.mcep, feats.bap, cfg)}
+        if fp32 is not conv:
+            fp32.convert_features(analysis, target)  # warm-up
+            fns["network_fp32"] = lambda: fp32.convert_features(analysis, target)
+        rounds = round_times(fns, repeats)
+        t = {k: min(v) for k, v in rounds.items()}
+        # Conversion against the bare WORLD run just before it, round by round: a change in the
+        # machine's speed between rounds cancels out of these ratios.
+        paired = [tot / (an + syn) for tot, an, syn in zip(rounds["total"], rounds["bare_an"], rounds["bare_syn"])]
         bare_an, bare_syn, total = t["bare_an"], t["bare_syn"], t["total"]
         t_an, t_net, t_syn = t["analysis"], t["network"], t["synthesis"]
         rows.append({"audio": len(wave) / cfg.sample_rate, "analysis": t_an, "network": t_net, "synthesis": t_syn,
                      "total": total, "bare_an": bare_an, "bare_syn": bare_syn, "bare": bare_an + bare_syn,
+                     "network_fp32": t.get("network_fp32", t_net), "paired": paired,
                      "target": target, "target_f0": float(np.exp(conv.stats.lf0_mean[conv.stats.index(target)]))})
-    return rows, sum(p.numel() for p in conv.generator.parameters())
+    return rows, sum(p.numel() for p in conv.generator.parameters()), resolved
 
 
 def make_data(root: Path, sample_rate: int, utts: int, seconds: float) -> tuple[Path, float]:
@@ -152,7 +169,7 @@ def make_data(root: Path, sample_rate: int, utts: int, seconds: float) -> tuple[
     return root / "data", utts * seconds
 
 
-def run_batch_once(model: Path, data: Path, work: Path, targets: str, nj: int, precision: str = "fp32") -> float:
+def run_batch_once(model: Path, data: Path, work: Path, targets: str, nj: int, precision: str = "auto") -> float:
     """Wall time of the real command into a fresh output folder."""
     out = work / f"out_nj{nj}"
     cmd = [sys.executable, "-m", "vc.cli.convert", "--model", str(model), "--data", str(data),
@@ -168,7 +185,7 @@ def run_batch_once(model: Path, data: Path, work: Path, targets: str, nj: int, p
 
 
 def measure_batch(model: Path, data: Path, work: Path, targets: str, repeats: int,
-                  precision: str = "fp32") -> dict[int, list[float]]:
+                  precision: str = "auto") -> dict[int, list[float]]:
     """Wall times of ``--nj 1`` and ``--nj 2``, alternated (1, 2, 1, 2...) so that a change in the
     machine's speed during the measurement (other jobs, a noisy host) biases neither side."""
     times: dict[int, list[float]] = {1: [], 2: []}
@@ -193,8 +210,9 @@ def main() -> None:
                    "~2-3 s, does not hide the throughput of the workers)")
     p.add_argument("--batch-seconds", type=float, default=6.0, help="length of each (default 6 s)")
     p.add_argument("--skip-batch", action="store_true", help="only the one-core measurement")
-    p.add_argument("--precision", default="fp32", choices=["fp32", "bf16"],
-                   help="generator arithmetic, as vc-convert --precision (default fp32)")
+    p.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16"],
+                   help="generator arithmetic, as vc-convert --precision (default auto: bf16 where the CPU has "
+                   "AMX, else fp32)")
     args = p.parse_args()
     logging.basicConfig(level=logging.WARNING)
 
@@ -215,24 +233,28 @@ def main() -> None:
 
         cfg = load_bundle_config(model)
         load_before = os.getloadavg()[0]
-        rows, n_params = measure_one_core(model, [float(d) for d in args.durations.split(",")], args.repeats,
+        rows, n_params, resolved = measure_one_core(model, [float(d) for d in args.durations.split(",")], args.repeats,
                                           args.precision)
         load_after = os.getloadavg()[0]
         print(f"model: {model} ({cfg.model.num_speakers} speakers, mcep_dim {cfg.model.mcep_dim}, "
-              f"G {n_params / 1e6:.2f} M parameters, {args.precision}), features {cfg.features}")
+              f"G {n_params / 1e6:.2f} M parameters, {resolved} (--precision {args.precision})), features {cfg.features}")
         print("\none core (torch.set_num_threads(1), OMP/MKL/OPENBLAS_NUM_THREADS=1): CPU seconds, best of "
               f"{args.repeats} rounds that run each measurement in turn "
               f"(load average {load_before:.1f} before, {load_after:.1f} after)")
         print(f"input: speech-like, mean F0 140 Hz, unseen speaker; target {rows[0]['target']} "
               f"(mean F0 {rows[0]['target_f0']:.0f} Hz)")
         print(f"{'audio':>6} | {'analysis':>8} {'network':>8} {'synthesis':>9} {'convert':>8} {'RTF':>6} | "
-              f"{'WORLD an.':>9} {'WORLD syn.':>10} {'WORLD':>7} | {'ratio':>6}")
+              f"{'WORLD an.':>9} {'WORLD syn.':>10} {'WORLD':>7} | {'ratio':>6} {'paired':>6} "
+              f"{'(range)':>11} | {'net fp32':>8}")
         for r in rows:
             print(f"{r['audio']:6.1f} | {r['analysis']:8.3f} {r['network']:8.3f} {r['synthesis']:9.3f} "
                   f"{r['total']:8.3f} {r['total'] / r['audio']:6.3f} | {r['bare_an']:9.3f} {r['bare_syn']:10.3f} "
-                  f"{r['bare']:7.3f} | {r['total'] / r['bare']:5.2f}x")
-        print("(convert = Converter.convert end to end, its three parts timed separately; WORLD = bare pyworld "
-              "analysis + synthesis of the same audio; ratio = convert / WORLD, target <= 1.25x)")
+                  f"{r['bare']:7.3f} | {r['total'] / r['bare']:5.2f}x {np.median(r['paired']):5.2f}x "
+                  f"({min(r['paired']):.2f}-{max(r['paired']):.2f}) | {r['network_fp32']:8.3f}")
+        print(f"(convert = Converter.convert end to end ({resolved}), its three parts timed separately; WORLD = bare "
+              "pyworld analysis + synthesis of the same audio; ratio = best convert / best WORLD, paired = median "
+              "over rounds of convert / WORLD of the same round (target <= 1.25x); net fp32 = the network part "
+              "in float32)")
 
         if not args.skip_batch:
             sr = int(cfg.features["sample_rate"])

@@ -9,6 +9,8 @@
 #   max_steps   training steps override (empty: the config's)
 #   train_threads   CPU threads for training (optional; empty: the config's)
 #   speaker_encoder   vc-evaluate --speaker-encoder (resemblyzer, mfcc or none)
+#   convert_precision vc-convert --precision of stage 4 (fp32 unless set: the scored network is then
+#               the same on every CPU, where auto would run it in bf16 on CPUs with AMX)
 #   extract_cmd, convert_cmd, train_cmd   job runners (recipes/run_local.sh or run_slurm.sh)
 # Works on data/{train,dev,eval} (written by stage 0) and writes dump/<set>/ and $exp/.
 #
@@ -105,7 +107,7 @@ _vc_convert() {
 # vc_stage_convert: stage 4, the eval set converted by the model and by the statistical baseline
 # (log-Gaussian F0 transform + per-speaker mel-cepstrum mean/variance conversion, no network).
 vc_stage_convert() {
-  _vc_convert "$(basename -- "$exp")" "$exp/convert/eval"
+  _vc_convert "$(basename -- "$exp")" "$exp/convert/eval" --precision "${convert_precision:-fp32}"
   _vc_convert "$(basename -- "$exp")_baseline" "$exp/convert_baseline/eval" --baseline stats
 }
 

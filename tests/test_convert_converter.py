@@ -26,7 +26,7 @@ def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def converter(bundle: Path) -> Converter:
-    return Converter.from_bundle(bundle)
+    return Converter.from_bundle(bundle, precision="fp32")  # the exact network: tests check its math
 
 
 @pytest.fixture(scope="module")
@@ -192,17 +192,35 @@ def test_import_vc_stays_light() -> None:
 
 
 def test_bf16_output_is_close_to_fp32(bundle: Path) -> None:
+    import torch
+
     from vc.convert.converter import ConverterOptions
 
     with pytest.raises(ConversionError, match="precision must be one of"):
         ConverterOptions(precision="fp16").check()
     wave, _ = speech_like(1.0, SR, 150.0, seed=7)
-    fp32 = Converter.from_bundle(bundle)
+    fp32 = Converter.from_bundle(bundle, precision="fp32")
     bf16 = Converter.from_bundle(bundle, precision="bf16")
     assert fp32.describe()["precision"] == "fp32" and bf16.describe()["precision"] == "bf16"
+    assert next(bf16.generator.parameters()).dtype == torch.bfloat16  # cast once, not autocast per call
     assert Converter.from_bundle(bundle, baseline="stats").describe()["precision"] == "none"
     a = fp32.analyze(wave, SR, source="low")
     ref, low = fp32.convert_mcep(a, "high"), bf16.convert_mcep(a, "high")
     assert low.shape == ref.shape and np.isfinite(low).all()
     mcd = 10 / np.log(10) * np.sqrt(2 * ((low - ref)[:, 1:] ** 2).sum(axis=1)).mean()
     assert 0 < mcd < 0.5  # bfloat16 moves the output a little, nowhere near audibly
+
+
+def test_auto_precision_is_bf16_only_where_the_cpu_has_amx(bundle: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import torch
+
+    from vc.convert.inference import resolve_precision
+
+    for amx in (True, False):
+        monkeypatch.setattr(torch.cpu, "get_capabilities", lambda amx=amx: {"amx_bf16": amx})
+        assert resolve_precision("auto", "cpu") == ("bf16" if amx else "fp32")
+        assert Converter.from_bundle(bundle).describe()["precision"] == ("bf16" if amx else "fp32")
+        assert resolve_precision("auto", "cuda:0") == "fp32"
+        assert resolve_precision("fp32", "cpu") == "fp32" and resolve_precision("bf16", "cpu") == "bf16"
+    with pytest.raises(ValueError, match="precision must be"):
+        resolve_precision("fp16")

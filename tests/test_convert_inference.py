@@ -43,3 +43,50 @@ def test_unsupported_generators_run_as_stored() -> None:
     x, code = torch.randn(1, 20, 50), torch.eye(3)[[1]]
     with torch.no_grad():
         torch.testing.assert_close(fast(x, code), g(x, code), atol=1e-5, rtol=1e-4)
+
+
+@pytest.mark.parametrize("arch", [TINY_MODEL, {}], ids=["tiny", "paper"])
+def test_bf16_copy_is_cast_once_and_close_to_the_stored_network(arch: dict) -> None:
+    from vc.convert.inference import CastGenerator
+
+    g = _trained_like({"num_speakers": 3, "mcep_dim": 20, **arch})
+    fast = prepare_for_inference(g, 3, 20, dtype=torch.bfloat16)
+    assert isinstance(fast, CastGenerator) and isinstance(fast.generator, InferenceGenerator)
+    assert {p.dtype for p in fast.parameters()} == {torch.bfloat16}
+    x, code = torch.randn(2, 20, 121), torch.eye(3)[[0, 2]]
+    with torch.no_grad():
+        ref = g(x, code)
+    out = fast(x, code)
+    assert out.dtype == torch.float32 and out.shape == ref.shape  # G's float32 interface kept
+    err = (out - ref).abs().max() / (1 + ref.abs().max())
+    assert 0 < err < 0.05  # bfloat16 rounding, not a different function
+
+
+@pytest.mark.parametrize("kernel,stride,padding", [((4, 8), (2, 2), (1, 3)), ((4, 4), (2, 2), (1, 1)),
+                                                    ((6, 6), (2, 2), (2, 2)), ((9, 5), (9, 1), (0, 2)),
+                                                    ((5, 5), (3, 3), (1, 1))])
+def test_subpixel_phases_compute_the_transposed_convolution(kernel: tuple, stride: tuple, padding: tuple) -> None:
+    import torch.nn.functional as F
+
+    from vc.convert.inference import subpixel_phases
+
+    torch.manual_seed(1)
+    deconv = torch.nn.ConvTranspose2d(5, 7, kernel, stride, padding)
+    x = torch.randn(2, 5, 6, 9)
+    with torch.no_grad():
+        ref = deconv(x)
+        out = torch.full_like(ref, float("nan"))  # every output pixel must be written by one phase
+        for ph in subpixel_phases(deconv):
+            (ch, cw) = ph.crop
+            out[:, :, ph.rh::stride[0], ph.rw::stride[1]] = F.conv2d(
+                x, ph.weight, deconv.bias, padding=ph.padding)[:, :, ch:ch + 6, cw:cw + 9]
+    assert out.shape == (2, 7, 6 * stride[0], 9 * stride[1])
+    torch.testing.assert_close(out, ref, atol=1e-5, rtol=1e-5)
+
+
+def test_subpixel_phases_refuse_what_they_cannot_compute() -> None:
+    from vc.convert.inference import subpixel_phases
+
+    assert subpixel_phases(torch.nn.ConvTranspose2d(3, 4, (3, 5), 1, (1, 2))) is None  # stride 1: a plain conv
+    assert subpixel_phases(torch.nn.ConvTranspose2d(3, 4, 3, 2, 0)) is None  # output not exactly 2x the input
+    assert subpixel_phases(torch.nn.ConvTranspose2d(3, 4, 4, 2, 1, output_padding=1)) is None

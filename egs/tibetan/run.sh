@@ -26,6 +26,7 @@ eval_utts=10                # utterances per speaker held out for evaluation
 seed=1                      # seed of the split and of training
 max_steps=                  # training steps, overriding the config (empty: the config's)
 speaker_encoder=resemblyzer # vc-evaluate speaker encoder: resemblyzer, mfcc or none
+convert_precision=fp32      # stage 4 vc-convert --precision: fp32 scores the exact network on any CPU; auto: bf16 with AMX
 
 help_message="Usage: $0 --corpus_root DIR [options]
 StarGAN-VC on Amdo Tibetan speech (XBMU-AMDO31) or any corpus in speaker folders.

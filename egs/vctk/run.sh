@@ -22,6 +22,7 @@ eval_sentences=15           # sentences held out for evaluation (VCTK has ~24 re
 seed=1                      # seed of the split and of training
 max_steps=                  # training steps, overriding the config (empty: the config's)
 speaker_encoder=resemblyzer # vc-evaluate speaker encoder: resemblyzer, mfcc or none
+convert_precision=fp32      # stage 4 vc-convert --precision: fp32 scores the exact network on any CPU; auto: bf16 with AMX
 download_url=https://datashare.ed.ac.uk/bitstream/handle/10283/3443/VCTK-Corpus-0.92.zip # VCTK 0.92 archive (University of Edinburgh DataShare, handle 10283/3443)
 
 help_message="Usage: $0 [options]

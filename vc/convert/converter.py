@@ -20,7 +20,6 @@ normalisation + log-Gaussian F0 rival that recipes score against the network.
 """
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import logging
 import os
@@ -56,7 +55,7 @@ class UnknownSpeakerError(ConversionError, KeyError):
         return str(self.args[0])
 
 
-PRECISIONS = ("fp32", "bf16")
+PRECISIONS = ("auto", "fp32", "bf16")
 
 
 @dataclass
@@ -71,13 +70,13 @@ class ConverterOptions:
     * ``out_sr``: output rate; ``None`` keeps the model's analysis rate, since the model
       produces nothing above that Nyquist frequency and upsampling would only add bytes.
     * ``device``: torch device for G (``"cpu"``, ``"cuda"``...).
-    * ``precision``: arithmetic of G, ``"fp32"`` (default) or ``"bf16"`` (bfloat16 autocast on the
-      device). Measured on one core of a Xeon with AMX (``bench/convert_speed.py --precision
-      bf16`` against the default): bf16 halved G's time on some input lengths (6 s, 30 s: 0.72 ->
-      0.33 s) but was 10-20 % slower on others (3, 5, 8, 12 s), and a rerun of the same shapes
-      moved between those extremes; on the trained demo model it moves the converted mel-cepstrum
-      by 0.07 dB MCD from fp32 (inaudible). So fp32 stays the default and bf16 is there for long
-      recordings and GPUs.
+    * ``precision``: arithmetic of G: ``"auto"`` (default) is bf16 on a CPU with AMX-BF16 matrix
+      units and fp32 elsewhere (:func:`vc.convert.inference.resolve_precision`); ``"fp32"`` and
+      ``"bf16"`` force one. bf16 is a copy of G cast once (not autocast, which re-cast the
+      weights on every call and gained nothing). On one core of a Xeon with AMX it runs the
+      paper-size G 2-3x faster than fp32 (1000 frames: 48-57 vs 110-150 ms, best of 8), which
+      brings conversion within 1.25x of bare WORLD; it changes the converted mel-cepstrum by
+      ~0.07 dB MCD and the demo's scores by less than their rounding (``egs/demo/README.md``).
     """
 
     baseline: str | None = None
@@ -85,7 +84,7 @@ class ConverterOptions:
     f0_scale: float = 1.0
     out_sr: int | None = None
     device: str = "cpu"
-    precision: str = "fp32"
+    precision: str = "auto"
 
     def check(self) -> None:
         problems = []
@@ -159,7 +158,7 @@ class Converter:
         import torch
 
         from vc.config import ConfigError
-        from vc.convert.inference import prepare_for_inference
+        from vc.convert.inference import DTYPES, prepare_for_inference, resolve_precision
         from vc.gan.checkpoint import CheckpointError
         from vc.train.bundle import BundleError, feature_config, load_generator
 
@@ -177,6 +176,7 @@ class Converter:
         if device_type == "cuda" and not torch.cuda.is_available():
             raise ConversionError(f"device {opts.device!r} asked for, but torch {torch.__version__} sees no CUDA "
                                   "device; use --device cpu")
+        opts.precision = resolve_precision(opts.precision, opts.device)
         try:
             generator, speakers, cfg, stats = load_generator(bundle, opts.device)
             features = feature_config(cfg)
@@ -186,7 +186,8 @@ class Converter:
             raise ConversionError(f"{bundle}: the generator models {cfg.model.mcep_dim} coefficients but the "
                                   f"features have mcep_dim={features.mcep_dim}")
         if opts.baseline is None:
-            generator = prepare_for_inference(generator, len(speakers), int(cfg.model.mcep_dim))
+            generator = prepare_for_inference(generator, len(speakers), int(cfg.model.mcep_dim),
+                                              dtype=DTYPES[opts.precision])
         latest = bundle / "checkpoints" / "latest"
         checkpoint = latest.read_text(encoding="utf-8").strip() if latest.is_file() else None
         return cls(generator, speakers, stats, features, opts, name=bundle.resolve().name, checkpoint=checkpoint)
@@ -275,10 +276,7 @@ class Converter:
 
         from vc.train.bundle import convert_mcep as run_generator  # the function training samples use
 
-        autocast = contextlib.nullcontext()
-        if self.options.precision == "bf16":
-            autocast = torch.autocast(torch.device(self.options.device).type, dtype=torch.bfloat16)
-        with torch.inference_mode(), autocast:  # no autograd bookkeeping: G is a fixed function here
+        with torch.inference_mode():  # no autograd bookkeeping: G is a fixed function here
             if analysis.source_index is not None:
                 return run_generator(self.generator, mcep, self.stats.index(analysis.source), tgt, self.stats)
             return run_generator(self.generator, mcep, 0, tgt, self.stats,

@@ -12,6 +12,14 @@ On the CPU the forward pass itself is then run by :class:`InferenceGenerator`, w
 same layers with the same weights but keeps every feature map channels-last and never copies one
 (see its docstring): a fifth of G's time on a 5 s input, the same function to float32 rounding.
 
+With ``dtype=torch.bfloat16`` the prepared copy is also cast to bfloat16 once (weights, feature
+maps; the float32 interface kept by :class:`CastGenerator`), and its strided transposed
+convolutions are run as sub-pixel convolutions (:func:`subpixel_phases`): oneDNN's bf16 strided
+deconvolution took 50-480 ms where the same layer as four plain convolutions takes ~7 ms. On CPUs with AMX (Intel Xeon since
+Sapphire Rapids) oneDNN then runs every convolution on the matrix units: G took 48-57 ms instead
+of 110-150 ms for 1000 frames on one core (``bench/convert_speed.py``), and on CPUs without them
+:func:`resolve_precision` keeps float32.
+
 The rewritten copy is checked against the original on a random input; if they disagree (an
 architecture this code does not know how to fold), the original is used and a warning says so.
 """
@@ -19,14 +27,33 @@ from __future__ import annotations
 
 import copy
 import logging
+from dataclasses import dataclass
 
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 
 log = logging.getLogger(__name__)
 
-#: Largest allowed |optimised - original| relative to the output's scale (float32 rounding).
-TOLERANCE = 1e-4
+#: Largest allowed |optimised - original| relative to the output's scale, per arithmetic: float32
+#: rounding, and bfloat16's 8-bit significand through ten layers (measured: 0.009 on the paper G).
+TOLERANCE = {torch.float32: 1e-4, torch.bfloat16: 5e-2}
+
+#: ``precision`` names accepted by :func:`resolve_precision` and the torch types they stand for.
+DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16}
+
+
+def resolve_precision(precision: str, device: str | torch.device = "cpu") -> str:
+    """The arithmetic G runs in: ``"auto"`` is bf16 on a CPU with AMX-BF16 matrix units, where
+    it is 2-3x faster and changes the converted mel-cepstrum by ~0.07 dB MCD, and fp32 elsewhere
+    (CPUs without AMX emulate bf16 slower than they do fp32; on a GPU the network is cheap)."""
+    if precision != "auto":
+        if precision not in DTYPES:
+            raise ValueError(f"precision must be auto, {' or '.join(DTYPES)}, got {precision!r}")
+        return precision
+    if torch.device(device).type == "cpu" and torch.cpu.get_capabilities().get("amx_bf16", False):
+        return "bf16"
+    return "fp32"
 
 
 def _fold_batchnorm(conv: nn.Conv2d | nn.ConvTranspose2d, norm: nn.BatchNorm2d) -> None:
@@ -55,13 +82,77 @@ def fold_batchnorms(model: nn.Module) -> int:
     return folded
 
 
+@dataclass(frozen=True)
+class Phase:
+    """One output phase of a strided transposed convolution as a plain convolution: output
+    pixels ``(row * sh + rh, col * sw + rw)`` are ``conv2d(x, weight, padding=padding)`` cropped
+    to ``[crop_h : crop_h + H, crop_w : crop_w + W]`` (``H, W`` the input's size)."""
+
+    rh: int
+    rw: int
+    weight: torch.Tensor  # (C_out, C_in, Jh, Jw)
+    padding: tuple[int, int]
+    crop: tuple[int, int]
+
+
+def subpixel_phases(deconv: nn.ConvTranspose2d) -> list[Phase] | None:
+    """The ``sh * sw`` plain convolutions that together compute ``deconv`` (``None`` when it is
+    not a strided transposed convolution whose output is exactly ``stride`` times its input).
+
+    Output pixel ``y = s * x + k - p`` of a transposed convolution takes kernel taps
+    ``k = s * j + q`` with ``q = (r + p) mod s`` for output phase ``r = y mod s``: phase ``r`` is
+    a correlation of the input with the taps ``q, q + s, ...`` in reverse order. Exact: the same
+    products, summed in another order.
+    """
+    if (deconv.groups != 1 or tuple(deconv.dilation) != (1, 1) or tuple(deconv.output_padding) != (0, 0)
+            or deconv.padding_mode != "zeros" or tuple(deconv.stride) == (1, 1)):
+        return None
+    axes = []
+    for s, k, p in zip(deconv.stride, deconv.kernel_size, deconv.padding):
+        if k - 2 * p != s:
+            return None
+        per_phase = []
+        for r in range(s):
+            q = (r + p) % s
+            c = (r + p - q) // s  # input offset of the phase's last tap
+            taps = -(-(k - q) // s)
+            left, right = taps - 1 - c, c  # zero padding that keeps the phase's output at the input's size
+            if left < 0:
+                return None
+            pad = max(left, right)
+            per_phase.append(([s * (taps - 1 - t) + q for t in range(taps)], pad, pad - left))
+        axes.append(per_phase)
+    weight = deconv.weight.detach()  # (C_in, C_out, kh, kw)
+    phases = []
+    for rh, (rows, pad_h, crop_h) in enumerate(axes[0]):
+        for rw, (cols, pad_w, crop_w) in enumerate(axes[1]):
+            w = weight[:, :, rows][:, :, :, cols].transpose(0, 1).contiguous()
+            phases.append(Phase(rh, rw, w, (pad_h, pad_w), (crop_h, crop_w)))
+    return phases
+
+
+class CastGenerator(nn.Module):
+    """``generator`` stored and run in ``dtype`` behind G's float32 interface: the input and code
+    are cast on the way in, the output back to float32 on the way out."""
+
+    def __init__(self, generator: nn.Module, dtype: torch.dtype) -> None:
+        super().__init__()
+        self.generator = generator.to(dtype)
+        self.dtype = dtype
+
+    def forward(self, x: torch.Tensor, code: torch.Tensor) -> torch.Tensor:
+        return self.generator(x.to(self.dtype), code.to(self.dtype)).float()
+
+
 @torch.no_grad()
-def prepare_for_inference(generator: nn.Module, num_speakers: int, mcep_dim: int, *, frames: int = 96) -> nn.Module:
-    """An eval-mode copy of ``generator`` with batch norms folded and channels-last weights.
+def prepare_for_inference(generator: nn.Module, num_speakers: int, mcep_dim: int, *, frames: int = 96,
+                          dtype: torch.dtype = torch.float32) -> nn.Module:
+    """An eval-mode copy of ``generator`` with batch norms folded and channels-last weights, in
+    ``dtype`` (float32 or bfloat16) behind a float32 interface.
 
     ``generator(x (B, mcep_dim, T), code (B, num_speakers))`` is the interface; the copy is
     verified on a random ``frames``-frame input against the original (and the original returned
-    if they differ).
+    if they differ by more than ``dtype``'s rounding).
     """
     generator = generator.eval()
     fast = copy.deepcopy(generator)
@@ -71,17 +162,22 @@ def prepare_for_inference(generator: nn.Module, num_speakers: int, mcep_dim: int
     if device.type == "cpu":
         fast = fast.to(memory_format=torch.channels_last)
         if InferenceGenerator.supports(fast):
-            fast = InferenceGenerator(fast)
+            # Sub-pixel convolutions only pay in bf16: in fp32 oneDNN's strided deconvolution is
+            # as fast as the four plain convolutions (measured 17-24 ms vs 23-47 ms per layer).
+            fast = InferenceGenerator(fast, subpixel=dtype != torch.float32)
+    if dtype != torch.float32:
+        fast = CastGenerator(fast, dtype)
     x = torch.randn(1, mcep_dim, frames, generator=torch.Generator().manual_seed(0)).to(device)
     code = torch.zeros(1, num_speakers, device=device)
     code[0, num_speakers - 1] = 1.0
     ref, out = generator(x, code), fast(x, code)
     err = float((ref - out).abs().max()) / (1.0 + float(ref.abs().max()))
-    if not err <= TOLERANCE:
+    if not err <= TOLERANCE[dtype]:
         log.warning("inference rewrite of the generator changed its output (relative error %.2g); "
                     "using the network as stored", err)
         return generator
-    log.debug("generator prepared for inference: %d batch norm(s) folded, relative error %.1g", folded, err)
+    log.debug("generator prepared for inference: %d batch norm(s) folded, %s, relative error %.1g",
+              folded, dtype, err)
     return fast
 
 
@@ -94,6 +190,9 @@ class InferenceGenerator(nn.Module):
       ``torch.cat`` of the map with the tiled speaker code copies it once more before every
       decoder layer. Here each gated layer writes its GLU output (same kernel) straight into a
       NHWC buffer whose last channels already hold the code.
+    * With ``subpixel``, the strided transposed convolutions of the decoder run as their output
+      phases' plain convolutions (:func:`subpixel_phases`), each phase's GLU written straight
+      into its pixels of the upsampled NHWC map.
     * The last layer (a stride-1 transposed convolution to one channel) is one matrix product
       over channels and then a sum of shifted planes: oneDNN and PyTorch's fallback run a
       one-output-channel convolution at a few percent of the machine's speed. The sum runs in
@@ -105,9 +204,19 @@ class InferenceGenerator(nn.Module):
     stored network either way.
     """
 
-    def __init__(self, generator: nn.Module) -> None:
+    def __init__(self, generator: nn.Module, *, subpixel: bool = False) -> None:
         super().__init__()
         self.generator = generator
+        # Per decoder layer: its phases (weights as buffers, so that .to(dtype) casts them) or None.
+        self.phases: list[list[tuple[int, int, str, tuple[int, int], tuple[int, int]]] | None] = []
+        for i, layer in enumerate(generator.decoder[:-1]):
+            phases = subpixel_phases(layer.conv) if subpixel else None
+            if phases is not None:
+                for ph in phases:
+                    self.register_buffer(f"phase_{i}_{ph.rh}_{ph.rw}", ph.weight.contiguous(
+                        memory_format=torch.channels_last), persistent=False)
+                phases = [(ph.rh, ph.rw, f"phase_{i}_{ph.rh}_{ph.rw}", ph.padding, ph.crop) for ph in phases]
+            self.phases.append(phases)
         last = generator.decoder[-1]
         weight = last.weight.detach()  # (C_in, 1, kh, kw)
         kh, kw = weight.shape[2:]
@@ -139,16 +248,52 @@ class InferenceGenerator(nn.Module):
                 and all(2 * p <= k - 1 for p, k in zip(last.padding, last.kernel_size)))
 
     @staticmethod
-    def _glu_into(y: torch.Tensor, extra: torch.Tensor | None) -> torch.Tensor:
+    def _gate(y: torch.Tensor, out: torch.Tensor, crop: tuple[int, int] | None = None) -> None:
+        """``out = GLU(y)`` over channels (``y`` cropped to ``out``'s size from ``crop`` first).
+
+        In bfloat16, PyTorch's GLU kernel runs 3-4x slower than in float32 when a half has 32
+        channels or fewer (the two halves interleave every 32 values in NHWC, and its vector loop
+        restarts at each), so there the sigmoid runs over the whole contiguous map and one
+        multiplication follows: 22 vs 47 ms for a 64-channel 36 x 6000 map. Same values.
+        """
+        c = y.shape[1] // 2
+        if y.dtype == torch.bfloat16 and c <= 32:
+            gate = torch.sigmoid(y)
+            if crop is not None:
+                (ch, cw), (hgt, wid) = crop, out.shape[2:]
+                y, gate = y[:, :, ch:ch + hgt, cw:cw + wid], gate[:, :, ch:ch + hgt, cw:cw + wid]
+            torch.mul(y[:, :c], gate[:, c:], out=out)
+            return
+        if crop is not None:
+            (ch, cw), (hgt, wid) = crop, out.shape[2:]
+            y = y[:, :, ch:ch + hgt, cw:cw + wid]
+        torch.ops.aten.glu.out(y, 1, out=out)
+
+    @classmethod
+    def _glu_into(cls, y: torch.Tensor, extra: torch.Tensor | None) -> torch.Tensor:
         """GLU of the conv output ``y`` (B, 2C, H, W) into a new NHWC map, followed by ``extra``'s
         (B, K) code tiled as K more channels when given."""
         b, c2, h, w = y.shape
         k = 0 if extra is None else extra.shape[1]
         out = torch.empty((b, c2 // 2 + k, h, w), dtype=y.dtype, device=y.device,
                           memory_format=torch.channels_last)
-        torch.ops.aten.glu.out(y, 1, out=out[:, : c2 // 2])
+        cls._gate(y, out[:, : c2 // 2])
         if extra is not None:
             out[:, c2 // 2:] = extra.to(y.dtype)[:, :, None, None]
+        return out
+
+    def _subpixel_glu(self, layer: nn.Module, phases: list, h: torch.Tensor, extra: torch.Tensor) -> torch.Tensor:
+        """The gated strided transposed convolution ``layer`` applied to ``h`` as its output phases,
+        followed by ``extra``'s code tiled as channels (the NHWC map :meth:`_glu_into` makes)."""
+        conv = layer.conv
+        b, _, hgt, wid = h.shape
+        sh, sw = conv.stride
+        c = conv.out_channels // 2
+        out = torch.empty((b, c + extra.shape[1], hgt * sh, wid * sw), dtype=h.dtype, device=h.device,
+                          memory_format=torch.channels_last)
+        for rh, rw, name, padding, crop in phases:
+            self._gate(F.conv2d(h, getattr(self, name), conv.bias, padding=padding), out[:, :c, rh::sh, rw::sw], crop)
+        out[:, c:] = extra.to(h.dtype)[:, :, None, None]
         return out
 
     def _last_layer(self, h: torch.Tensor) -> torch.Tensor:
@@ -160,10 +305,11 @@ class InferenceGenerator(nn.Module):
         """
         b, c, hgt, wid = h.shape
         (kh, kw), (ph, pw) = self.last_kernel, self.last_padding
-        # (B, kh*kw, H*W) planes; h is NHWC, so (H*W, C) per item is a plain strided view
-        taps = torch.matmul(self.last_weight.t(), h.reshape(b, c, hgt * wid))
+        # (B, kh*kw, H*W) planes; h is NHWC, so (H*W, C) per item is a plain strided view. The
+        # planes are summed in float32 whatever G's arithmetic: the output has no layer after it.
+        taps = torch.matmul(self.last_weight.t(), h.reshape(b, c, hgt * wid)).float()
         taps = taps.view(b, kh, kw, hgt, wid)
-        acc = torch.zeros((b, hgt + kh - 1, wid + kw - 1), dtype=h.dtype, device=h.device)
+        acc = torch.zeros((b, hgt + kh - 1, wid + kw - 1), dtype=torch.float32, device=h.device)
         for i in range(kh):
             for j in range(kw):
                 acc[:, i:i + hgt, j:j + wid] += taps[:, i, j]
@@ -180,6 +326,6 @@ class InferenceGenerator(nn.Module):
         h = _pad_to(x.unsqueeze(1), g.height, g.t_mult).contiguous(memory_format=torch.channels_last)
         for i, layer in enumerate(g.encoder):
             h = self._glu_into(layer.conv(h), code if i == len(g.encoder) - 1 else None)
-        for i, layer in enumerate(g.decoder[:-1]):
-            h = self._glu_into(layer.conv(h), code)
+        for layer, phases in zip(g.decoder[:-1], self.phases):
+            h = self._glu_into(layer.conv(h), code) if phases is None else self._subpixel_glu(layer, phases, h, code)
         return self._last_layer(h)[:, 0, :q, :n]
