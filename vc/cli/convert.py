@@ -80,7 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--device", default="cpu", help="torch device for the generator (default: cpu)")
     common.add_argument("--precision", choices=["auto", "fp32", "bf16"], default="auto",
                         help="generator arithmetic: auto (default) = bf16 on CPUs with AMX matrix units, where "
-                        "it runs G 2-3x faster and changes the output by ~0.07 dB MCD, fp32 elsewhere")
+                        "it runs G 2-3x faster and changes the output by ~0.03 dB MCD, fp32 elsewhere")
     common.add_argument("--overwrite", action="store_true",
                         help="replace an existing output file; with --data: delete this run's (this shard's) "
                         "existing outputs and convert them again, e.g. after retraining the model")

@@ -16,8 +16,8 @@ With ``dtype=torch.bfloat16`` the prepared copy is also cast to bfloat16 once (w
 maps; the float32 interface kept by :class:`CastGenerator`), and its strided transposed
 convolutions are run as sub-pixel convolutions (:func:`subpixel_phases`): oneDNN's bf16 strided
 deconvolution took 50-480 ms where the same layer as four plain convolutions takes ~7 ms. On CPUs with AMX (Intel Xeon since
-Sapphire Rapids) oneDNN then runs every convolution on the matrix units: G took 48-57 ms instead
-of 110-150 ms for 1000 frames on one core (``bench/convert_speed.py``), and on CPUs without them
+Sapphire Rapids) oneDNN then runs every convolution on the matrix units: G took 33-87 ms instead
+of 106-156 ms for 1000 frames on one core (``bench/convert_speed.py``), and on CPUs without them
 :func:`resolve_precision` keeps float32.
 
 The rewritten copy is checked against the original on a random input; if they disagree (an
@@ -45,7 +45,7 @@ DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16}
 
 def resolve_precision(precision: str, device: str | torch.device = "cpu") -> str:
     """The arithmetic G runs in: ``"auto"`` is bf16 on a CPU with AMX-BF16 matrix units, where
-    it is 2-3x faster and changes the converted mel-cepstrum by ~0.07 dB MCD, and fp32 elsewhere
+    it is 2-3x faster and changes the converted mel-cepstrum by ~0.03 dB MCD, and fp32 elsewhere
     (CPUs without AMX emulate bf16 slower than they do fp32; on a GPU the network is cheap)."""
     if precision != "auto":
         if precision not in DTYPES:
