@@ -51,7 +51,8 @@ def resolve_precision(precision: str, device: str | torch.device = "cpu") -> str
         if precision not in DTYPES:
             raise ValueError(f"precision must be auto, {' or '.join(DTYPES)}, got {precision!r}")
         return precision
-    if torch.device(device).type == "cpu" and torch.cpu.get_capabilities().get("amx_bf16", False):
+    capabilities = getattr(torch.cpu, "get_capabilities", None)  # torch >= 2.6; older ones: fp32
+    if torch.device(device).type == "cpu" and capabilities is not None and capabilities().get("amx_bf16", False):
         return "bf16"
     return "fp32"
 
