@@ -23,8 +23,9 @@ between conversion and bare WORLD. On a CPU with AMX matrix units the default pr
 ("auto") runs G in bfloat16 on them, 2-3x faster; the fp32 network time is then measured too
 ("net fp32" column), so both arithmetics are compared in the same run. With --f0-method harvest
 (a slower, better F0 tracker) WORLD itself costs several times more and the network's share
-shrinks accordingly. This VM's speed is bimodal (some runs, and some stretches of one run, are
-up to 3x slower in the matrix units): the best of several repeats is the machine's real speed.
+shrinks accordingly. A cloud VM's speed can be bimodal (on the one this was written on, some runs
+and some stretches of one run were 1.5x slower, and up to 3x in the matrix units): the best of
+several repeats is the machine's own speed, the paired ratios show the spread.
 
 Usage:
   python bench/convert_speed.py                       # random-weight default-size bundle
@@ -233,11 +234,12 @@ def main() -> None:
 
         cfg = load_bundle_config(model)
         load_before = os.getloadavg()[0]
-        rows, n_params, resolved = measure_one_core(model, [float(d) for d in args.durations.split(",")], args.repeats,
-                                          args.precision)
+        durations = [float(d) for d in args.durations.split(",")]
+        rows, n_params, resolved = measure_one_core(model, durations, args.repeats, args.precision)
         load_after = os.getloadavg()[0]
         print(f"model: {model} ({cfg.model.num_speakers} speakers, mcep_dim {cfg.model.mcep_dim}, "
-              f"G {n_params / 1e6:.2f} M parameters, {resolved} (--precision {args.precision})), features {cfg.features}")
+              f"G {n_params / 1e6:.2f} M parameters, {resolved} (--precision {args.precision})), "
+              f"features {cfg.features}")
         print("\none core (torch.set_num_threads(1), OMP/MKL/OPENBLAS_NUM_THREADS=1): CPU seconds, best of "
               f"{args.repeats} rounds that run each measurement in turn "
               f"(load average {load_before:.1f} before, {load_after:.1f} after)")

@@ -15,10 +15,10 @@ same layers with the same weights but keeps every feature map channels-last and 
 With ``dtype=torch.bfloat16`` the prepared copy is also cast to bfloat16 once (weights, feature
 maps; the float32 interface kept by :class:`CastGenerator`), and its strided transposed
 convolutions are run as sub-pixel convolutions (:func:`subpixel_phases`): oneDNN's bf16 strided
-deconvolution took 50-480 ms where the same layer as four plain convolutions takes ~7 ms. On CPUs with AMX (Intel Xeon since
-Sapphire Rapids) oneDNN then runs every convolution on the matrix units: G took 33-87 ms instead
-of 106-156 ms for 1000 frames on one core (``bench/convert_speed.py``), and on CPUs without them
-:func:`resolve_precision` keeps float32.
+deconvolution took 50-480 ms where the same layer as four plain convolutions takes ~7 ms. On
+CPUs with AMX (Intel Xeon since Sapphire Rapids) oneDNN then runs every convolution on the
+matrix units: G took 33-87 ms instead of 106-156 ms for 1000 frames on one core
+(``bench/convert_speed.py``), and on CPUs without them :func:`resolve_precision` keeps float32.
 
 The rewritten copy is checked against the original on a random input; if they disagree (an
 architecture this code does not know how to fold), the original is used and a warning says so.
@@ -258,17 +258,15 @@ class InferenceGenerator(nn.Module):
         multiplication follows: 22 vs 47 ms for a 64-channel 36 x 6000 map. Same values.
         """
         c = y.shape[1] // 2
-        if y.dtype == torch.bfloat16 and c <= 32:
-            gate = torch.sigmoid(y)
-            if crop is not None:
-                (ch, cw), (hgt, wid) = crop, out.shape[2:]
-                y, gate = y[:, :, ch:ch + hgt, cw:cw + wid], gate[:, :, ch:ch + hgt, cw:cw + wid]
-            torch.mul(y[:, :c], gate[:, c:], out=out)
-            return
+        gate = torch.sigmoid(y) if y.dtype == torch.bfloat16 and c <= 32 else None
         if crop is not None:
             (ch, cw), (hgt, wid) = crop, out.shape[2:]
             y = y[:, :, ch:ch + hgt, cw:cw + wid]
-        torch.ops.aten.glu.out(y, 1, out=out)
+            gate = None if gate is None else gate[:, :, ch:ch + hgt, cw:cw + wid]
+        if gate is None:
+            torch.ops.aten.glu.out(y, 1, out=out)
+        else:
+            torch.mul(y[:, :c], gate[:, c:], out=out)
 
     @classmethod
     def _glu_into(cls, y: torch.Tensor, extra: torch.Tensor | None) -> torch.Tensor:
