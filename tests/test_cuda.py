@@ -55,8 +55,9 @@ def test_gpu_conversion_matches_cpu(tmp_path: Path) -> None:
     bundle = random_bundle(tmp_path / "exp" / "tiny", speaker_waves({"low": 110.0, "high": 220.0}, sr),
                            FeatureConfig(sample_rate=sr, mcep_dim=24), model=TINY_MODEL)
     wave, _ = speech_like(2.0, sr, 150.0, seed=1)
-    cpu, _ = Converter.from_bundle(bundle, device="cpu").convert(wave, sr, "high", source="low")
-    gpu, gsr = Converter.from_bundle(bundle, device="cuda").convert(wave, sr, "high", source="low")
+    # fp32 on both: the comparison is about the device, not auto's bf16 on a CPU with AMX
+    cpu, _ = Converter.from_bundle(bundle, device="cpu", precision="fp32").convert(wave, sr, "high", source="low")
+    gpu, gsr = Converter.from_bundle(bundle, device="cuda", precision="fp32").convert(wave, sr, "high", source="low")
     assert gsr == sr and len(gpu) == len(cpu) == len(wave) and np.isfinite(gpu).all()
     assert np.corrcoef(cpu, gpu)[0, 1] > 0.999
 
