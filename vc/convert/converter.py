@@ -74,11 +74,12 @@ class ConverterOptions:
       units and fp32 elsewhere (:func:`vc.convert.inference.resolve_precision`); ``"fp32"`` and
       ``"bf16"`` force one. bf16 is a copy of G cast once (not autocast, which re-cast the
       weights on every call and gained nothing). On one core of a Xeon with AMX it runs the
-      paper-size G up to 3x faster than fp32 (1000 frames: 33-87 vs 106-156 ms, the range
-      being this VM's speed), which brings conversion to a median 1.2x of bare WORLD analysis +
-      synthesis (fp32: 1.24-1.53x); it changes the converted mel-cepstrum by
-      0.034 dB MCD (mean over the demo's 120 evaluation conversions) and its scores by less than
-      their spread (README, Status).
+      paper-size G 2-3x faster than fp32 in ``bench/convert_speed.py``'s best runs (5 s of
+      audio: 0.05 vs 0.10 s; 30 s: 0.19-0.28 vs 0.60-0.69 s) and about as fast in the VM's
+      slow state, which brings conversion to a median 1.2x of bare WORLD analysis + synthesis
+      (fp32: 1.24-1.53x); it changes the converted mel-cepstrum by 0.034 dB MCD (mean over the
+      demo's 120 evaluation conversions) and its scores by less than their spread (README,
+      Status).
     """
 
     baseline: str | None = None

@@ -15,10 +15,11 @@ same layers with the same weights but keeps every feature map channels-last and 
 With ``dtype=torch.bfloat16`` the prepared copy is also cast to bfloat16 once (weights, feature
 maps; the float32 interface kept by :class:`CastGenerator`), and its strided transposed
 convolutions are run as sub-pixel convolutions (:func:`subpixel_phases`): oneDNN's bf16 strided
-deconvolution took 50-480 ms where the same layer as four plain convolutions takes ~7 ms. On
-CPUs with AMX (Intel Xeon since Sapphire Rapids) oneDNN then runs every convolution on the
-matrix units: G took 33-87 ms instead of 106-156 ms for 1000 frames on one core
-(``bench/convert_speed.py``), and on CPUs without them :func:`resolve_precision` keeps float32.
+deconvolution (seen with ``ONEDNN_VERBOSE=1``) was several times slower than the same layer as
+four plain convolutions, and than fp32. On CPUs with AMX (Intel Xeon since Sapphire Rapids)
+oneDNN then runs every convolution on the matrix units: G took 0.05-0.15 s instead of 0.10-0.14 s
+per 5 s of audio on one core (``bench/convert_speed.py``, "network" vs "net fp32"), and on CPUs
+without them :func:`resolve_precision` keeps float32.
 
 The rewritten copy is checked against the original on a random input; if they disagree (an
 architecture this code does not know how to fold), the original is used and a warning says so.
@@ -268,31 +269,35 @@ class InferenceGenerator(nn.Module):
         else:
             torch.mul(y[:, :c], gate[:, c:], out=out)
 
-    @classmethod
-    def _glu_into(cls, y: torch.Tensor, extra: torch.Tensor | None) -> torch.Tensor:
+    @staticmethod
+    def _new_map(like: torch.Tensor, channels: int, height: int, width: int,
+                 extra: torch.Tensor | None) -> torch.Tensor:
+        """An empty NHWC map of ``channels`` feature channels followed by ``extra``'s (B, K) code
+        tiled as K more channels (already filled in) when given."""
+        k = 0 if extra is None else extra.shape[1]
+        out = torch.empty((like.shape[0], channels + k, height, width), dtype=like.dtype, device=like.device,
+                          memory_format=torch.channels_last)
+        if extra is not None:
+            out[:, channels:] = extra.to(like.dtype)[:, :, None, None]
+        return out
+
+    def _glu_into(self, y: torch.Tensor, extra: torch.Tensor | None) -> torch.Tensor:
         """GLU of the conv output ``y`` (B, 2C, H, W) into a new NHWC map, followed by ``extra``'s
         (B, K) code tiled as K more channels when given."""
-        b, c2, h, w = y.shape
-        k = 0 if extra is None else extra.shape[1]
-        out = torch.empty((b, c2 // 2 + k, h, w), dtype=y.dtype, device=y.device,
-                          memory_format=torch.channels_last)
-        cls._gate(y, out[:, : c2 // 2])
-        if extra is not None:
-            out[:, c2 // 2:] = extra.to(y.dtype)[:, :, None, None]
+        c = y.shape[1] // 2
+        out = self._new_map(y, c, y.shape[2], y.shape[3], extra)
+        self._gate(y, out[:, :c])
         return out
 
     def _subpixel_glu(self, layer: nn.Module, phases: list, h: torch.Tensor, extra: torch.Tensor) -> torch.Tensor:
         """The gated strided transposed convolution ``layer`` applied to ``h`` as its output phases,
-        followed by ``extra``'s code tiled as channels (the NHWC map :meth:`_glu_into` makes)."""
+        into the same kind of NHWC map as :meth:`_glu_into` makes."""
         conv = layer.conv
-        b, _, hgt, wid = h.shape
         sh, sw = conv.stride
         c = conv.out_channels // 2
-        out = torch.empty((b, c + extra.shape[1], hgt * sh, wid * sw), dtype=h.dtype, device=h.device,
-                          memory_format=torch.channels_last)
+        out = self._new_map(h, c, h.shape[2] * sh, h.shape[3] * sw, extra)
         for rh, rw, name, padding, crop in phases:
             self._gate(F.conv2d(h, getattr(self, name), conv.bias, padding=padding), out[:, :c, rh::sh, rw::sw], crop)
-        out[:, c:] = extra.to(h.dtype)[:, :, None, None]
         return out
 
     def _last_layer(self, h: torch.Tensor) -> torch.Tensor:
