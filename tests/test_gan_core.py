@@ -11,7 +11,8 @@ import torch.nn as nn
 from vc.gan import (EMA, AdaIN, CheckpointError, CheckpointManager, ConditionalInstanceNorm, GanTask, GatedConv1d,
                     GatedConv2d, GatedConvTranspose2d, LinearSchedule, NonFiniteLossError, OptimizerSpec, Phase,
                     PhaseLosses, Trainer, TrainerConfig, classification_accuracy, classification_loss, concat_code,
-                    get_adversarial_loss, gradient_penalty, linear_decay_factor, load_checkpoint, one_hot, r1_penalty)
+                    get_adversarial_loss, gradient_penalty, init_upsampling_, linear_decay_factor, load_checkpoint,
+                    nearest_upsample_init_, one_hot, r1_penalty)
 
 
 # ------------------------------------------------------------------ losses
@@ -341,3 +342,36 @@ def test_joint_forward_matches_two_passes_values_and_gradients():
         torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
     with pytest.raises(ValueError, match="cannot be stacked"):
         joint_forward(net, (real, yr), (torch.randn(5, 1, 4, 4), yf))
+
+
+@pytest.mark.parametrize("kernel,stride,padding", [(8, 2, 3), (4, 2, 1), (6, 3, 0)])
+def test_nearest_upsample_init_is_nearest_upsampling_then_a_convolution(kernel, stride, padding):
+    torch.manual_seed(0)
+    conv = nn.ConvTranspose1d(2, 3, kernel, stride, padding, bias=False)
+    assert nearest_upsample_init_(conv)
+    x = torch.randn(1, 2, 12)
+    taps = conv.weight[:, :, ::stride]  # (in, out, kernel // stride): the kept taps
+    n_out = conv(x).shape[-1]
+    expected = torch.zeros(1, 3, n_out)
+    for o in range(n_out):  # out[o] = sum_q v[q] x[(o + padding) // stride - q]
+        for q in range(kernel // stride):
+            i = (o + padding) // stride - q
+            if 0 <= i < x.shape[-1]:
+                expected[0, :, o] += x[0, :, i] @ taps[:, :, q]
+    assert torch.allclose(conv(x), expected, atol=1e-6)
+
+
+def test_nearest_upsample_init_leaves_no_checkerboard_and_skips_what_it_cannot_do():
+    torch.manual_seed(0)
+    layer = nn.ConvTranspose2d(4, 2, (4, 8), (2, 2), (1, 3), bias=False)
+    flat = torch.ones(1, 4, 8, 16)  # a constant input: any period-2 pattern is the layer's own
+    inner = (slice(None), slice(None), slice(3, -3), slice(6, -6))
+    assert layer(flat)[inner].std(dim=(2, 3)).min() > 1e-3  # PyTorch's init: the phases differ
+    assert init_upsampling_(nn.Sequential(layer, nn.ReLU())) == 1
+    assert layer(flat)[inner].std(dim=(2, 3)).max() < 1e-5
+    assert not nearest_upsample_init_(nn.ConvTranspose2d(2, 2, 3, 2, 1))  # 3 is not a multiple of 2
+    assert not nearest_upsample_init_(nn.ConvTranspose2d(2, 2, (9, 5), (9, 1), (0, 2)))  # no overlap, no upsampling
+    assert not nearest_upsample_init_(nn.ConvTranspose2d(2, 2, 3, 1, 1))  # no upsampling
+    assert init_upsampling_(nn.ConvTranspose2d(2, 2, 4, 2, 1), "default") == 0
+    with pytest.raises(ValueError, match="unknown upsampling init"):
+        init_upsampling_(layer, "bilinear")

@@ -60,3 +60,22 @@ def test_grid_is_rows_by_columns_tiles_plus_a_header():
     # tile (row 1, column 2) holds image 1 of column 2, exactly
     crop = np.asarray(img.crop((2 * 16, 2 * 16, 3 * 16, 3 * 16)))
     assert np.array_equal(crop, to_uint8(columns[2][1]))
+
+
+def test_generator_upsampling_init_removes_the_initial_checkerboard():
+    from vc.config import ConfigError
+    from vc.image.config import StarGANModelConfig
+
+    def checkerboard(G):  # a constant map upsampled: any pixel-to-pixel variation is the layer's own
+        (up,) = [m for m in G.modules() if isinstance(m, torch.nn.ConvTranspose2d)]
+        with torch.no_grad():
+            y = up(torch.ones(1, up.in_channels, 8, 8))[..., 2:-2, 2:-2]
+        return float(y.std(dim=(2, 3)).max())
+
+    torch.manual_seed(0)
+    default = Generator(c_dim=1, channels=3, conv_dim=8, repeat_num=1, downsample=1)
+    torch.manual_seed(0)
+    nearest = Generator(c_dim=1, channels=3, conv_dim=8, repeat_num=1, downsample=1, upsample_init="nearest")
+    assert checkerboard(nearest) < 1e-5 < 1e-3 < checkerboard(default)
+    with pytest.raises(ConfigError, match="g_upsample_init"):
+        StarGANModelConfig(g_upsample_init="bilinear")

@@ -66,3 +66,22 @@ def test_bad_architectures_are_reported():
 def test_model_config_round_trip_through_train_config():
     cfg = from_dict(TrainConfig, {"model": {"generator_norm": "instance", **TINY_MODEL}})
     assert cfg.model.generator[0].kernel == [3, 9] and cfg.model.generator[-1].kernel == [None, 5]
+
+
+def _repeats_taps(conv: torch.nn.ConvTranspose2d) -> bool:
+    """True when, along both strided axes, every kernel tap equals the first tap of its stride group."""
+    (sh, sw), w = conv.stride, conv.weight
+    return torch.equal(w, w[:, :, ::sh, ::sw].repeat_interleave(sh, 2).repeat_interleave(sw, 3))
+
+
+def test_generator_upsampling_init_is_configurable():
+    def transposed(G):
+        return [m for m in G.decoder.modules() if isinstance(m, torch.nn.ConvTranspose2d) and m.stride == (2, 2)]
+
+    nets = build_stargan_vc(from_dict(StarGANVCConfig, {"num_speakers": 3, "mcep_dim": 36, "upsample_init": "nearest"}))
+    assert len(transposed(nets["G"])) == 2 and all(_repeats_taps(m) for m in transposed(nets["G"]))
+    expand = nets["G"].decoder[0].conv  # one row -> the mel-cepstral rows (kernel == stride): untouched
+    assert expand.stride[0] == expand.kernel_size[0] > 1 and not torch.equal(expand.weight[:, :, 0], expand.weight[:, :, 1])
+    assert not any(_repeats_taps(m) for m in transposed(build_stargan_vc(_cfg(36))["G"]))
+    with pytest.raises(ValueError, match="upsample_init"):
+        build_stargan_vc(from_dict(StarGANVCConfig, {"num_speakers": 3, "mcep_dim": 36, "upsample_init": "bicubic"}))

@@ -24,7 +24,8 @@ Pieces
     ``ConditionalInstanceNorm(num_features, code_dim)``, ``AdaIN(style_dim, num_features)``.
 ``layers``
     ``GatedConv1d``, ``GatedConv2d``, ``GatedConvTranspose2d`` (conv -> norm -> GLU; norm in
-    ``batch``/``instance``/``none``).
+    ``batch``/``instance``/``none``); ``init_upsampling_(module, "nearest")`` starts strided
+    transposed convolutions as nearest-neighbour upsampling + a convolution (no checkerboard).
 ``ema``
     ``EMA(model, decay)``: ``.update(model)``, ``.shadow`` (frozen copy), ``state_dict``.
 ``schedules``
@@ -91,7 +92,8 @@ from vc.gan.batching import joint_forward
 from vc.gan.checkpoint import CheckpointError, CheckpointManager, load_checkpoint, save_checkpoint
 from vc.gan.conditioning import AdaIN, ConditionalInstanceNorm, concat_code, one_hot, tile_code
 from vc.gan.ema import EMA
-from vc.gan.layers import GatedConv1d, GatedConv2d, GatedConvTranspose2d
+from vc.gan.layers import (UPSAMPLE_INITS, GatedConv1d, GatedConv2d, GatedConvTranspose2d, init_upsampling_,
+                           nearest_upsample_init_)
 from vc.gan.losses import (ADVERSARIAL_KINDS, AdversarialLoss, classification_accuracy, classification_loss,
                            cycle_loss, get_adversarial_loss, identity_loss, l1_loss)
 from vc.gan.penalties import gradient_penalty, r1_penalty
@@ -103,7 +105,8 @@ __all__ = [
     "ADVERSARIAL_KINDS", "AdaIN", "AdversarialLoss", "CheckpointError", "CheckpointManager",
     "ConditionalInstanceNorm", "EMA", "GanTask", "GatedConv1d", "GatedConv2d", "GatedConvTranspose2d",
     "LinearSchedule", "NonFiniteLossError", "OptimizerSpec", "Phase", "PhaseLosses", "TrainContext",
-    "TrainResult", "Trainer", "TrainerConfig", "classification_accuracy", "classification_loss", "concat_code",
-    "cycle_loss", "get_adversarial_loss", "gradient_penalty", "identity_loss", "joint_forward", "l1_loss",
-    "linear_decay_factor", "load_checkpoint", "one_hot", "r1_penalty", "save_checkpoint", "tile_code",
+    "TrainResult", "Trainer", "TrainerConfig", "UPSAMPLE_INITS", "classification_accuracy", "classification_loss",
+    "concat_code", "cycle_loss", "get_adversarial_loss", "gradient_penalty", "identity_loss", "init_upsampling_",
+    "joint_forward", "l1_loss", "linear_decay_factor", "load_checkpoint", "nearest_upsample_init_", "one_hot",
+    "r1_penalty", "save_checkpoint", "tile_code",
 ]

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from vc.config import ConfigError
+from vc.gan.layers import UPSAMPLE_INITS
 from vc.gan.trainer import TrainerConfig
 
 LAYOUTS = ("attributes", "folders")
@@ -66,8 +67,18 @@ class StarGANModelConfig:
     g_conv_dim: int = 64
     g_repeat_num: int = 6  # residual blocks in the bottleneck
     g_downsample: int = 2  # stride-2 convolutions (and as many transposed ones)
+    # "nearest": G's transposed convolutions start as nearest-neighbour upsampling + a convolution
+    # (vc.gan.layers.nearest_upsample_init_: no checkerboard at step 0); "default": PyTorch's init.
+    # On the font set (egs/fonts/README.md) "nearest" raised the mean attribute accuracy of the
+    # default run by 1.1 and 1.6 points for two seeds, so it is the default.
+    g_upsample_init: str = "nearest"
     d_conv_dim: int = 64
     d_repeat_num: int = 6
+
+    def __post_init__(self) -> None:
+        if self.g_upsample_init not in UPSAMPLE_INITS:
+            raise ConfigError(f"model.g_upsample_init must be one of {', '.join(UPSAMPLE_INITS)}, "
+                              f"got {self.g_upsample_init!r}")
 
 
 @dataclass

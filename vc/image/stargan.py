@@ -16,6 +16,7 @@ import torch.nn as nn
 from torch import Tensor
 
 from vc.gan.conditioning import concat_code
+from vc.gan.layers import init_upsampling_
 
 
 def _inorm(channels: int) -> nn.InstanceNorm2d:
@@ -43,7 +44,7 @@ class Generator(nn.Module):
     """
 
     def __init__(self, c_dim: int, channels: int = 3, conv_dim: int = 64, repeat_num: int = 6,
-                 downsample: int = 2):
+                 downsample: int = 2, upsample_init: str = "default"):
         super().__init__()
         self.c_dim, self.downsample = c_dim, downsample
         layers: list[nn.Module] = [nn.Conv2d(channels + c_dim, conv_dim, 7, 1, 3, bias=False),
@@ -58,6 +59,7 @@ class Generator(nn.Module):
             dim //= 2
         layers += [nn.Conv2d(dim, channels, 7, 1, 3, bias=False), nn.Tanh()]
         self.main = nn.Sequential(*layers)
+        init_upsampling_(self.main, upsample_init)
 
     def forward(self, x: Tensor, c: Tensor) -> Tensor:
         if x.shape[-1] % (2 ** self.downsample) or x.shape[-2] % (2 ** self.downsample):
