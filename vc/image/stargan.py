@@ -40,7 +40,9 @@ class ResidualBlock(nn.Module):
 class Generator(nn.Module):
     """``G(x, c)``: image (B, C, H, W) in [-1, 1] and target labels (B, c_dim) -> image.
 
-    H and W must be divisible by ``2 ** downsample``.
+    H and W must be divisible by ``2 ** downsample``. ``upsample_init`` is
+    :func:`vc.gan.layers.init_upsampling_`'s mode for the transposed convolutions (PyTorch's init
+    here; training configs default to ``"nearest"``, see ``StarGANModelConfig``).
     """
 
     def __init__(self, c_dim: int, channels: int = 3, conv_dim: int = 64, repeat_num: int = 6,
