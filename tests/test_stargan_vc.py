@@ -81,7 +81,8 @@ def test_generator_upsampling_init_is_configurable():
     nets = build_stargan_vc(from_dict(StarGANVCConfig, {"num_speakers": 3, "mcep_dim": 36, "upsample_init": "nearest"}))
     assert len(transposed(nets["G"])) == 2 and all(_repeats_taps(m) for m in transposed(nets["G"]))
     expand = nets["G"].decoder[0].conv  # one row -> the mel-cepstral rows (kernel == stride): untouched
-    assert expand.stride[0] == expand.kernel_size[0] > 1 and not torch.equal(expand.weight[:, :, 0], expand.weight[:, :, 1])
+    assert expand.stride[0] == expand.kernel_size[0] > 1
+    assert not torch.equal(expand.weight[:, :, 0], expand.weight[:, :, 1])
     assert not any(_repeats_taps(m) for m in transposed(build_stargan_vc(_cfg(36))["G"]))
     with pytest.raises(ValueError, match="upsample_init"):
         build_stargan_vc(from_dict(StarGANVCConfig, {"num_speakers": 3, "mcep_dim": 36, "upsample_init": "bicubic"}))

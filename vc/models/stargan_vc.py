@@ -100,7 +100,8 @@ class StarGANVCConfig:
             if len(layers) < 2:
                 raise ValueError(f"model.{name} needs at least two layers")
         if self.upsample_init not in UPSAMPLE_INITS:
-            raise ValueError(f"model.upsample_init must be one of {', '.join(UPSAMPLE_INITS)}, got {self.upsample_init!r}")
+            raise ValueError(f"model.upsample_init must be one of {', '.join(UPSAMPLE_INITS)}, "
+                             f"got {self.upsample_init!r}")
         if self.discriminator[-1].channels != 1:
             raise ValueError("model.discriminator: the last layer must have 1 channel (one logit per patch)")
 
