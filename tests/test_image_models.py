@@ -3,6 +3,8 @@ import numpy as np
 import pytest
 import torch
 
+from vc.config import ConfigError
+from vc.image.config import StarGANModelConfig
 from vc.image.grid import figure4, tile
 from vc.image.imageio import to_uint8
 from vc.image.labels import LabelSpace
@@ -63,9 +65,6 @@ def test_grid_is_rows_by_columns_tiles_plus_a_header():
 
 
 def test_generator_upsampling_init_removes_the_initial_checkerboard():
-    from vc.config import ConfigError
-    from vc.image.config import StarGANModelConfig
-
     def checkerboard(G):  # a constant map upsampled: any pixel-to-pixel variation is the layer's own
         (up,) = [m for m in G.modules() if isinstance(m, torch.nn.ConvTranspose2d)]
         with torch.no_grad():
