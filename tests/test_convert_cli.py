@@ -4,6 +4,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -209,3 +210,42 @@ def test_batch_failures_are_listed_and_exit_nonzero(setup, tmp_path) -> None:
     rows = read_manifest(out / "manifest.tsv")
     assert len(rows) == len(expected_rows(("spkA", "spkC"))) - 2
     assert "2 conversion(s) failed" in res.stderr
+
+
+def test_batch_killed_midway_resumes_to_the_same_result(setup, tmp_path) -> None:
+    """A real SIGKILL in the middle of a batch: what is on disk is complete, and a rerun finishes
+    the job with the manifest and audio of an uninterrupted run."""
+    wav_scp, utt2spk = {}, {}
+    for spk, ws in speaker_waves(SPEAKERS, SR, utts=8, duration=1.0, seed=11).items():
+        for i, w in enumerate(ws):
+            utt = f"{spk}_k{i}"
+            path = tmp_path / "wav" / f"{utt}.wav"
+            path.parent.mkdir(exist_ok=True)
+            sf.write(str(path), w, SR)
+            wav_scp[utt], utt2spk[utt] = str(path), spk
+    DataDir(wav_scp, utt2spk).save(tmp_path / "data")
+    whole = run_batch(setup["bundle"], tmp_path / "data", tmp_path / "whole", progress=False)
+    assert whole.converted == 48 and not whole.failures
+
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "vc.cli.convert", "--model", str(setup["bundle"]), "--data", str(tmp_path / "data"),
+           "--targets", "all", "--outdir", str(out), "--nj", "1", "--no-progress"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while proc.poll() is None and len(list(out.glob("wav/*/*.wav"))) < 5 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    proc.kill()
+    proc.wait()
+    finished = sorted(out.glob("wav/*/*.wav"))
+    assert 0 < len(finished) < 48, "the run was not interrupted midway"
+    assert not (out / "manifest.tsv").exists()
+    for path in finished:  # every file left is a whole conversion, never a truncated one
+        utt = path.stem.split("_to_")[0]
+        assert sf.info(str(path)).frames == sf.info(wav_scp[utt]).frames
+
+    resumed = run_batch(setup["bundle"], tmp_path / "data", out, progress=False)
+    assert resumed.converted + resumed.skipped == 48 and resumed.skipped >= len(finished)
+    assert (out / "manifest.tsv").read_bytes() == (tmp_path / "whole" / "manifest.tsv").read_bytes()
+    for row in read_manifest(out / "manifest.tsv"):
+        ref = tmp_path / "whole" / Path(row.path).relative_to(out)
+        np.testing.assert_array_equal(sf.read(row.path)[0], sf.read(str(ref))[0])

@@ -224,3 +224,14 @@ def test_auto_precision_is_bf16_only_where_the_cpu_has_amx(bundle: Path, monkeyp
         assert resolve_precision("fp32", "cpu") == "fp32" and resolve_precision("bf16", "cpu") == "bf16"
     with pytest.raises(ValueError, match="precision must be"):
         resolve_precision("fp16")
+
+
+def test_loud_output_is_scaled_down_not_clipped(converter: Converter, caplog: pytest.LogCaptureFixture) -> None:
+    wave, _ = speech_like(1.0, SR, 120.0, seed=2)
+    wave = wave / np.abs(wave).max()  # a full-scale source; the conversion makes it louder still
+    caplog.set_level("WARNING")
+    out, _ = converter.convert(wave, SR, "high", source="low")
+    assert "scaled down" in caplog.text
+    assert np.abs(out).max() <= 0.99
+    assert np.abs(out).max() > 0.98  # scaled to the limit, not silenced
+    assert np.mean(np.abs(out) > 0.985) < 0.01  # a scaled waveform, not a clipped (flat-topped) one
