@@ -36,3 +36,16 @@ def test_parse_overrides_reads_yaml_values_and_rejects_malformed_items():
         "a.b": 0.5, "c": [1, 2], "d": None, "e": "text"}
     with pytest.raises(ConfigError):
         parse_overrides(["no-equals-sign"])
+
+
+def test_yaml_booleans_in_a_text_option_mean_the_word(tmp_path):
+    """``amp: off`` (unquoted) is a YAML 1.1 boolean; a text option takes it as the word."""
+    from vc.config import ConfigError, load_config
+    from vc.gan.trainer import TrainerConfig
+
+    path = tmp_path / "t.yaml"
+    path.write_text("amp: off\n")
+    assert load_config(TrainerConfig, path).amp == "off"
+    assert load_config(TrainerConfig, None, {"amp": True}).amp == "on"
+    with pytest.raises(ConfigError, match="expected int"):
+        load_config(TrainerConfig, None, {"max_steps": False})  # other types still refuse booleans

@@ -62,9 +62,14 @@ def _coerce(value: Any, tp: Any, where: str) -> Any:
             return float(value)
         except ValueError:
             raise ConfigError(f"{where}: expected float, got {value!r}") from None
+    if tp is str and isinstance(value, bool):
+        # YAML 1.1 reads an unquoted off/no/false (on/yes/true) as a boolean; for a text option
+        # the user meant the word (``amp: off``), so it becomes "off" ("on"), which the option's
+        # own validation then accepts or refuses with its list of choices
+        return "on" if value else "off"
     if tp is int and isinstance(value, float) and value.is_integer():
         return int(value)
-    if tp in (int, float, str, bool) and not isinstance(value, tp):
+    if tp in (int, float, str, bool) and (not isinstance(value, tp) or (tp is int and isinstance(value, bool))):
         raise ConfigError(f"{where}: expected {tp.__name__}, got {value!r}")
     return value
 
