@@ -1,6 +1,7 @@
 """vc-convert: one-file conversion, batch conversion (resume, shards, failures) and its errors."""
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -249,3 +250,17 @@ def test_batch_killed_midway_resumes_to_the_same_result(setup, tmp_path) -> None
     for row in read_manifest(out / "manifest.tsv"):
         ref = tmp_path / "whole" / Path(row.path).relative_to(out)
         np.testing.assert_array_equal(sf.read(row.path)[0], sf.read(str(ref))[0])
+
+
+def test_pause_rule_option_reaches_the_converter_and_is_checked(setup, tmp_path, caplog) -> None:
+    from vc.cli.convert import build_parser, converter_options
+
+    args = build_parser().parse_args(["--src", "a.wav", "--target", "spkA", "--pause-db", "0"])
+    assert converter_options(args).pause_db == 0.0
+    assert converter_options(build_parser().parse_args(["--src", "a.wav", "--target", "spkA"])).pause_db == 26.0
+    assert run_cli(["--src", setup["wav"], "--target", "spkB", "--model", setup["bundle"], "--pause-db", "-3",
+                    "--out", tmp_path / "x.wav"], caplog) == 2
+    out = tmp_path / "off"
+    assert run_cli(["--model", setup["bundle"], "--data", setup["data"], "--targets", "spkA", "--outdir", out,
+                    "--pause-db", "0", "--no-progress"], caplog) == 0
+    assert json.loads((out / "convert.json").read_text())["pause_db"] == 0.0

@@ -114,8 +114,20 @@ def test_network_runs_g_on_normalised_mcep_with_the_target_code(bundle: Path, co
     code[0, t] = 1
     with torch.no_grad():
         y = stored_g(torch.from_numpy(x.T.copy())[None], code)[0].numpy().T
-    np.testing.assert_allclose(converter.convert_mcep(a, "low"), y * st.mcep_std[t] + st.mcep_mean[t], atol=1e-4)
-    assert not np.allclose(converter.convert_mcep(a, "low"), baseline.convert_mcep(a, "low"), atol=1e-2)
+    expected = y * st.mcep_std[t] + st.mcep_mean[t]
+    # the pause rule: where the statistical mapping's c0 is > 26 dB below its loudest frame, c0 is
+    # at most the mapping's (ln-amplitude units: 26 dB = 26 / (20 / ln 10))
+    mapped_c0 = x[:, 0] * st.mcep_std[t][0] + st.mcep_mean[t][0]
+    pause = mapped_c0 < mapped_c0.max() - 26.0 * np.log(10.0) / 20.0
+    assert 0 < pause.sum() < len(pause)
+    expected_pauses = expected.copy()
+    expected_pauses[pause, 0] = np.minimum(expected[pause, 0], mapped_c0[pause])
+    out = converter.convert_mcep(a, "low")
+    np.testing.assert_allclose(out, expected_pauses, atol=1e-4)
+    assert (out[pause, 0] < expected[pause, 0] - 0.1).any()  # this G left pauses too loud: lowered
+    plain = Converter.from_bundle(bundle, precision="fp32", pause_db=0.0).convert_mcep(a, "low")
+    np.testing.assert_allclose(plain, expected, atol=1e-4)
+    assert not np.allclose(out, baseline.convert_mcep(a, "low"), atol=1e-2)
 
 
 def test_inference_rewrite_is_exact_with_trained_batch_norm_statistics() -> None:

@@ -6,8 +6,12 @@ import logging
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from vc.logutil import setup_logging
+
+if TYPE_CHECKING:
+    from vc.convert.converter import ConverterOptions
 
 log = logging.getLogger("vc-convert")
 
@@ -81,6 +85,9 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--precision", choices=["auto", "fp32", "bf16"], default="auto",
                         help="generator arithmetic: auto (default) = bf16 on CPUs with AMX matrix units, where "
                         "it runs G 2-3x faster and changes the output by ~0.03 dB MCD, fp32 elsewhere")
+    common.add_argument("--pause-db", type=float, default=26.0, metavar="DB",
+                        help="frames the source has more than DB below its loudest frame are pauses and are "
+                        "kept that quiet (the generator makes pauses too loud); 0 = off (default: 26)")
     common.add_argument("--overwrite", action="store_true",
                         help="replace an existing output file; with --data: delete this run's (this shard's) "
                         "existing outputs and convert them again, e.g. after retraining the model")
@@ -115,6 +122,17 @@ def _check_args(p: argparse.ArgumentParser, args: argparse.Namespace) -> None:
         p.error("--f0-scale must be > 0")
     if args.out_sr is not None and args.out_sr <= 0:
         p.error("--out-sr must be a positive number of Hz")
+    if not args.pause_db >= 0:
+        p.error("--pause-db must be >= 0 (0 turns the pause rule off)")
+
+
+def converter_options(args: argparse.Namespace) -> ConverterOptions:
+    """The conversion options the command line asked for."""
+    from vc.convert.converter import ConverterOptions
+
+    return ConverterOptions(baseline=args.baseline, f0_method=args.f0_method, f0_scale=args.f0_scale,
+                            out_sr=args.out_sr, device=args.device, precision=args.precision,
+                            pause_db=args.pause_db)
 
 
 def output_file(src: Path, target: str, out: str | None) -> Path:
@@ -134,7 +152,7 @@ def _same_file(a: Path, b: Path) -> bool:
 
 def convert_one(args: argparse.Namespace) -> None:
     from vc.audio import AudioError, load_audio, write_audio
-    from vc.convert.converter import Converter, ConverterOptions
+    from vc.convert.converter import Converter
     from vc.convert.discovery import resolve_model
 
     src = Path(args.src)
@@ -149,9 +167,7 @@ def convert_one(args: argparse.Namespace) -> None:
         raise CliError(f"{out}: unknown audio extension {out.suffix!r}; use .wav, .flac, .ogg or .aiff")
     model, how = resolve_model(args.model)
     log.info("model: %s (%s)", model, how)
-    options = ConverterOptions(baseline=args.baseline, f0_method=args.f0_method, f0_scale=args.f0_scale,
-                               out_sr=args.out_sr, device=args.device, precision=args.precision)
-    converter = Converter.from_bundle(model, options=options)
+    converter = Converter.from_bundle(model, options=converter_options(args))
     converter.speaker_index(args.target)  # an unknown target lists the speakers before any work
     try:
         wave = load_audio(src, converter.sample_rate)
@@ -165,7 +181,6 @@ def convert_one(args: argparse.Namespace) -> None:
 
 def convert_many(args: argparse.Namespace) -> int:
     from vc.convert.batch import merge_shards, run_batch
-    from vc.convert.converter import ConverterOptions
     from vc.convert.discovery import resolve_model
 
     model, how = resolve_model(args.model)
@@ -173,9 +188,8 @@ def convert_many(args: argparse.Namespace) -> int:
     if args.merge:
         result = merge_shards(model, args.data, args.outdir, targets=args.targets)
     else:
-        options = ConverterOptions(baseline=args.baseline, f0_method=args.f0_method, f0_scale=args.f0_scale,
-                                   out_sr=args.out_sr, device=args.device, precision=args.precision)
-        result = run_batch(model, args.data, args.outdir, targets=args.targets, options=options, nj=args.nj,
+        result = run_batch(model, args.data, args.outdir, targets=args.targets, options=converter_options(args),
+                           nj=args.nj,
                            num_shards=args.num_shards, shard=args.shard, overwrite=args.overwrite,
                            progress=not args.no_progress)
     if result.failures:
