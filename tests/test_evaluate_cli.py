@@ -39,10 +39,11 @@ def test_compares_systems_with_the_no_conversion_floor(corpus, tmp_path, capsys)
     assert rc == 0
     assert report["schema"] == SCHEMA and report["systems"] == ["good", "bad", "none"]
     assert set(report) >= {"metrics", "settings", "inputs", "speaker_encoder", "overall", "pairs", "utterances"}
+    assert "MSD [dB]" in report["metrics"]["msd"]
     overall = {g["system"]: g for g in report["overall"]}
     for g in overall.values():
         assert g["n"] == 4 and g["n_failed"] == 0 and g["n_parallel"] == 4
-        for key in ("mcd_db", "f0_rmse_cents", "f0_corr", "vuv_error", "spk_cos", "spk_acc"):
+        for key in ("mcd_db", "msd_db", "f0_rmse_cents", "f0_corr", "vuv_error", "spk_cos", "spk_acc"):
             assert isinstance(g[key], float), key
     # a good conversion beats a bad one beats no conversion
     assert overall["good"]["mcd_db"] < overall["bad"]["mcd_db"] < overall["none"]["mcd_db"]

@@ -161,3 +161,52 @@ def test_scoring_features_are_the_feature_packages_own():
         f0, mcep = spectral_features(wave, cfg, speaker)
         full = analyze(wave, cfg, speaker)
         assert np.array_equal(f0, full.f0) and np.array_equal(mcep, full.mcep)
+
+
+# ---------------------------------------------------------------------------- modulation spectrum
+def _trajectories(frames: int = 400, dim: int = 13, seed: int = 0) -> np.ndarray:
+    """Speech-like mel-cepstral trajectories: a loud c0 and c1.. moving at 2-30 Hz (5 ms frames)."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(frames) * 0.005
+    x = np.zeros((frames, dim))
+    x[:, 0] = 2.0
+    for d in range(1, dim):
+        for f in rng.uniform(2.0, 30.0, size=4):
+            x[:, d] += rng.normal(0, 0.3) * np.sin(2 * np.pi * f * t + rng.uniform(0, 6.3))
+    return x + rng.normal(0, 0.02, size=x.shape)
+
+
+def test_msd_is_zero_for_the_same_trajectories_and_needs_no_alignment() -> None:
+    from vc.evaluate.modulation import modulation_spectrum_distance, segment_frames
+
+    x = _trajectories()
+    assert segment_frames(5.0) == 64 and segment_frames(10.0) == 32
+    assert modulation_spectrum_distance(x, x, 5.0) == pytest.approx(0.0, abs=1e-9)
+    # a time shift and a level change (c0 and a constant offset of c1..) leave the spectrum as it is
+    shifted = np.vstack([x[7:], x[:7]]) + np.r_[1.0, 0.5 * np.ones(x.shape[1] - 1)]
+    assert modulation_spectrum_distance(x, shifted, 5.0) < 1.0
+
+
+def test_msd_grows_as_the_trajectories_are_smoothed_in_time() -> None:
+    from vc.evaluate.modulation import modulation_spectrum_distance
+
+    x = _trajectories()
+    scores = []
+    for width in (3, 9, 21):
+        kernel = np.ones(width) / width
+        smooth = np.stack([np.convolve(x[:, d], kernel, mode="same") for d in range(x.shape[1])], axis=1)
+        scores.append(modulation_spectrum_distance(x, smooth, 5.0))
+    assert 1.0 < scores[0] < scores[1] < scores[2]
+
+
+def test_msd_errors_and_variant() -> None:
+    from vc.evaluate.modulation import modulation_spectrum, modulation_spectrum_distance, msd_variant
+
+    x = _trajectories(frames=30)  # shorter than a segment: one zero-padded segment
+    assert modulation_spectrum(x, 64).shape == (12, 32)
+    with pytest.raises(ValueError, match="orders"):
+        modulation_spectrum_distance(x, x[:, :10], 5.0)
+    with pytest.raises(ValueError):
+        modulation_spectrum(x[:1], 64)
+    text = msd_variant(5.0)
+    assert "3.12-100 Hz" in text and "64 frames" in text and "c1..c(D-1)" in text

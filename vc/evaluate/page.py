@@ -119,6 +119,7 @@ def _score_text(sc: "UttScore | None") -> str:
         return f"failed: {sc.error}"
     parts = [p for p in (
         _fmt(sc.mcd_db, ".2f", " dB MCD"),
+        _fmt(sc.msd_db, ".1f", " dB MSD"),
         _fmt(sc.f0_rmse_cents, ".0f", " cent F0"),
         _fmt(sc.spk_cos, ".3f", " spk cos"),
         None if sc.spk_pred is None else f"ID: {sc.spk_pred}",

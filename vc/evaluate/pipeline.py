@@ -12,6 +12,7 @@ from vc.data import DataDir
 from vc.evaluate.align import DEFAULT_SILENCE_DB
 from vc.evaluate.f0_metrics import f0_variant
 from vc.evaluate.mcd import mcd_variant
+from vc.evaluate.modulation import msd_variant
 from vc.evaluate.pairs import EvalItem, ReferenceIndex, build_items
 from vc.evaluate.report import build_report, format_table, summarize, system_order
 from vc.evaluate.scoring import EvalSettings, SpeakerInfo, UttScore, evaluate
@@ -78,6 +79,7 @@ def evaluate_manifests(manifests: dict[str, str | os.PathLike], ref_data: str | 
     per_pair, overall = summarize(scores, systems)
     variants = {
         "mcd": mcd_variant(features.mcep_dim, features.alpha, silence_db),
+        "msd": msd_variant(features.frame_period, silence_db),
         "f0": f0_variant() + f" ({features.f0_method}, frame period {features.frame_period:g} ms)",
         "speaker": speaker_variant(spk_info, ref_data),
         "aggregation": "per-utterance scores averaged per (system, source, target) and per system; "

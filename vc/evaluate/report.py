@@ -9,18 +9,18 @@ JSON document (``schema`` = ``SCHEMA``; NaN/undefined values are ``null``)::
 
     schema       "stargan-vc.evaluate/1"
     systems      ["<label>", ..., "none"]                     display order
-    metrics      {mcd, f0, speaker, aggregation}: the exact definition of every number
+    metrics      {mcd, msd, f0, speaker, aggregation}: the exact definition of every number
     settings     {features: resolved FeatureConfig, feature_source, silence_db, dtw}
     inputs       {manifests: {label: path}, ref_data, src_data}
     speaker_encoder {encoder, description, available, reason, centroid_utts: {spk: n}}
     overall      [group per system]
     pairs        [group per (system, src_spk, tgt_spk)]
     utterances   [{system, utt, src_spk, tgt_spk, path, ref_utt, match ("text"|"utt-suffix"|"none"),
-                   mcd_db, f0_rmse_cents, f0_corr, vuv_error (0..1), aligned_frames, voiced_both,
+                   mcd_db, msd_db, f0_rmse_cents, f0_corr, vuv_error (0..1), aligned_frames, voiced_both,
                    spk_cos, spk_pred, spk_correct, error}]
     warnings     [str]
 
-A group is ``{system[, src_spk, tgt_spk], n, n_failed, n_parallel, mcd_db, mcd_db_std, f0_rmse_cents,
+A group is ``{system[, src_spk, tgt_spk], n, n_failed, n_parallel, mcd_db, mcd_db_std, msd_db, f0_rmse_cents,
 f0_corr, vuv_error, spk_cos, spk_acc}`` (means over the utterances where the metric is defined,
 each with ``<metric>_n``, the number of utterances behind it; ``spk_acc`` and ``vuv_error`` are 0..1).
 """
@@ -42,13 +42,14 @@ SCHEMA = "stargan-vc.evaluate/1"
 # (key in the JSON groups, table header, scale for display, decimals)
 COLUMNS: tuple[tuple[str, str, float, int], ...] = (
     ("mcd_db", "MCD[dB]", 1.0, 2),
+    ("msd_db", "MSD[dB]", 1.0, 2),
     ("f0_rmse_cents", "F0RMSE[cent]", 1.0, 1),
     ("f0_corr", "F0corr", 1.0, 3),
     ("vuv_error", "V/UV[%]", 100.0, 1),
     ("spk_cos", "SpkCos", 1.0, 3),
     ("spk_acc", "SpkID[%]", 100.0, 1),
 )
-MEAN_OF = {"mcd_db": "mcd_db", "f0_rmse_cents": "f0_rmse_cents", "f0_corr": "f0_corr",
+MEAN_OF = {"mcd_db": "mcd_db", "msd_db": "msd_db", "f0_rmse_cents": "f0_rmse_cents", "f0_corr": "f0_corr",
            "vuv_error": "vuv_error", "spk_cos": "spk_cos", "spk_acc": "spk_correct"}
 
 

@@ -22,6 +22,7 @@ from vc.evaluate.align import DEFAULT_SILENCE_DB, align
 from vc.evaluate.cache import FileCache
 from vc.evaluate.f0_metrics import f0_scores
 from vc.evaluate.mcd import mel_cepstral_distortion
+from vc.evaluate.modulation import modulation_spectrum_distance
 from vc.evaluate.pairs import EvalItem
 from vc.evaluate.parallel import WorkerPool
 from vc.evaluate.speaker import (SpeakerEncoder, check_speaker_encoder, describe_encoder, identify,
@@ -93,6 +94,7 @@ class UttScore:
     ref_utt: str | None
     match: str
     mcd_db: float | None = None
+    msd_db: float | None = None
     f0_rmse_cents: float | None = None
     f0_corr: float | None = None
     vuv_error: float | None = None
@@ -169,6 +171,7 @@ class PairTask:
     conv_f0: np.ndarray
     conv_mcep: np.ndarray
     silence_db: float | None
+    frame_period: float
 
 
 def _score_pair(task: PairTask) -> dict[str, object]:
@@ -176,6 +179,8 @@ def _score_pair(task: PairTask) -> dict[str, object]:
         path = align(task.ref_mcep, task.conv_mcep, silence_db=task.silence_db)
         f0 = f0_scores(task.ref_f0, task.conv_f0, path)
         return dict(mcd_db=mel_cepstral_distortion(task.ref_mcep, task.conv_mcep, path),
+                    msd_db=modulation_spectrum_distance(task.ref_mcep, task.conv_mcep, task.frame_period,
+                                                        task.silence_db),
                     f0_rmse_cents=f0.rmse_cents, f0_corr=f0.corr, vuv_error=f0.vuv_error,
                     aligned_frames=len(path), voiced_both=f0.voiced_both)
     except ValueError as exc:
@@ -268,7 +273,8 @@ def evaluate(items: list[EvalItem], ref: DataDir, settings: EvalSettings, *, nj:
                 if refa.error:
                     sc.error = f"reference {it.ref_utt}: {refa.error}"
                     continue
-                tasks.append((len(scores) - 1, PairTask(refa.f0, refa.mcep, conv.f0, conv.mcep, settings.silence_db)))
+                tasks.append((len(scores) - 1, PairTask(refa.f0, refa.mcep, conv.f0, conv.mcep, settings.silence_db,
+                                                        settings.features.frame_period)))
 
         pair_results = pool.map(_score_pair, [t for _, t in tasks], desc="score",
                                 on_crash=lambda task, exc: {"error": f"scoring crashed: {exc}"})
