@@ -32,7 +32,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="vc-evaluate",
         description=(
             "Score converted utterances listed in conversion manifests against reference recordings:\n"
-            "MCD (DTW-aligned, c0 and silence excluded), log-F0 RMSE in cents, F0 correlation, V/UV error,\n"
+            "MCD (DTW-aligned, c0 and silence excluded), modulation spectrum distance (MSD: trajectories\n"
+            "smoothed in time), log-F0 RMSE in cents, F0 correlation, V/UV error,\n"
             "speaker similarity and speaker-ID; per source/target pair and overall, next to the\n"
             "no-conversion floor. Prints a table, writes JSON, optionally builds an HTML sample page."),
         epilog=EXAMPLE, formatter_class=argparse.RawDescriptionHelpFormatter)
