@@ -189,8 +189,7 @@ def convert_many(args: argparse.Namespace) -> int:
         result = merge_shards(model, args.data, args.outdir, targets=args.targets)
     else:
         result = run_batch(model, args.data, args.outdir, targets=args.targets, options=converter_options(args),
-                           nj=args.nj,
-                           num_shards=args.num_shards, shard=args.shard, overwrite=args.overwrite,
+                           nj=args.nj, num_shards=args.num_shards, shard=args.shard, overwrite=args.overwrite,
                            progress=not args.no_progress)
     if result.failures:
         shown = result.failures[:10]

@@ -274,7 +274,8 @@ class Converter:
         return SourceAnalysis(feats, len(wave), source, None, lf0, mcep.mean(axis=0), mcep.std(axis=0))
 
     def convert_mcep(self, analysis: SourceAnalysis, target: str) -> np.ndarray:
-        """The converted (T, D) mel-cepstrum: normalise, G (or identity), de-normalise."""
+        """The converted (T, D) mel-cepstrum: normalise, G (or identity), de-normalise; then, for
+        G, the pause rule (``options.pause_db``) on c0."""
         from vc.train.data import MIN_STD, denormalize_mcep, normalize_mcep
 
         tgt = self.stats.index(target)
