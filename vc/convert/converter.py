@@ -273,23 +273,29 @@ class Converter:
         # Same definition as vc-stats: mean and population std over all frames.
         return SourceAnalysis(feats, len(wave), source, None, lf0, mcep.mean(axis=0), mcep.std(axis=0))
 
+    def statistical_mapping(self, analysis: SourceAnalysis, target: str) -> np.ndarray:
+        """The (T, D) mel-cepstrum normalised with the source's statistics and de-normalised with
+        the target's: the statistical baseline's output, and what the pause rule reads c0 from."""
+        from vc.train.data import MIN_STD, denormalize_mcep, normalize_mcep
+
+        mcep = analysis.features.mcep
+        if analysis.source_index is not None:
+            x = normalize_mcep(mcep, self.stats, self.stats.index(analysis.source))
+        else:
+            x = ((mcep - analysis.mcep_mean) / np.maximum(analysis.mcep_std, MIN_STD)).astype(np.float32)
+        return denormalize_mcep(x, self.stats, self.stats.index(target))
+
     def convert_mcep(self, analysis: SourceAnalysis, target: str) -> np.ndarray:
         """The converted (T, D) mel-cepstrum: normalise, G (or identity), de-normalise; then, for
         G, the pause rule (``options.pause_db``) on c0."""
-        from vc.train.data import MIN_STD, denormalize_mcep, normalize_mcep
-
-        tgt = self.stats.index(target)
-        mcep = analysis.features.mcep
         if self.options.baseline == "stats":
-            if analysis.source_index is not None:
-                x = normalize_mcep(mcep, self.stats, self.stats.index(analysis.source))
-            else:
-                x = ((mcep - analysis.mcep_mean) / np.maximum(analysis.mcep_std, MIN_STD)).astype(np.float32)
-            return denormalize_mcep(x, self.stats, tgt)
+            return self.statistical_mapping(analysis, target)
         import torch
 
         from vc.train.bundle import convert_mcep as run_generator  # the function training samples use
 
+        tgt = self.stats.index(target)
+        mcep = analysis.features.mcep
         with torch.inference_mode():  # no autograd bookkeeping: G is a fixed function here
             if analysis.source_index is not None:
                 out = run_generator(self.generator, mcep, self.stats.index(analysis.source), tgt, self.stats)
@@ -297,10 +303,7 @@ class Converter:
                 out = run_generator(self.generator, mcep, 0, tgt, self.stats,
                                     source_stats=(analysis.mcep_mean, analysis.mcep_std))
         if self.options.pause_db > 0:
-            # c0 of the statistical mapping (what the baseline would output), with the same
-            # source statistics as the network's input
-            z0 = (mcep[:, 0] - analysis.mcep_mean[0]) / max(float(analysis.mcep_std[0]), MIN_STD)
-            mapped_c0 = z0 * max(float(self.stats.mcep_std[tgt][0]), MIN_STD) + self.stats.mcep_mean[tgt][0]
+            mapped_c0 = self.statistical_mapping(analysis, target)[:, 0]
             out[:, 0] = limit_pause_level(out[:, 0], mapped_c0, self.options.pause_db)
         return out
 
