@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -244,8 +245,14 @@ def test_batch_killed_midway_resumes_to_the_same_result(setup, tmp_path) -> None
         utt = path.stem.split("_to_")[0]
         assert sf.info(str(path)).frames == sf.info(wav_scp[utt]).frames
 
+    # the killed process may have left its hidden temp file; one an hour old is surely stale
+    (out / "wav" / "spkA").mkdir(parents=True, exist_ok=True)
+    (out / "wav" / "spkA" / ".spkB_k0_to_spkA.q1w2e3r4.tmp.wav").write_bytes(b"RIFF")
+    for tmp in out.glob("wav/*/.*.tmp*"):
+        os.utime(tmp, (time.time() - 3600, time.time() - 3600))
     resumed = run_batch(setup["bundle"], tmp_path / "data", out, progress=False)
     assert resumed.converted + resumed.skipped == 48 and resumed.skipped >= len(finished)
+    assert not list(out.glob("wav/*/.*"))  # the rerun cleared the stale temp files
     assert (out / "manifest.tsv").read_bytes() == (tmp_path / "whole" / "manifest.tsv").read_bytes()
     for row in read_manifest(out / "manifest.tsv"):
         ref = tmp_path / "whole" / Path(row.path).relative_to(out)

@@ -49,3 +49,26 @@ def test_yaml_booleans_in_a_text_option_mean_the_word(tmp_path):
     assert load_config(TrainerConfig, None, {"amp": True}).amp == "on"
     with pytest.raises(ConfigError, match="expected int"):
         load_config(TrainerConfig, None, {"max_steps": False})  # other types still refuse booleans
+
+
+def test_stale_temp_files_of_killed_writers_are_removed_and_live_ones_kept(tmp_path):
+    import time
+
+    from vc.fileio import TEMP_NAME, remove_stale_temp_files
+
+    sub = tmp_path / "wav" / "spkA"
+    sub.mkdir(parents=True)
+    old = sub / ".u1_to_spkA.ab3_x9kq.tmp.wav"  # left by a killed writer
+    live = sub / ".u2_to_spkA.zz0a1b2c.tmp.wav"  # another process is writing it now
+    done = sub / "u1_to_spkA.wav"
+    user = sub / ".notes.tmp"  # not a name atomic_path makes
+    for p in (old, live, done, user):
+        p.write_bytes(b"x")
+    hour_ago = time.time() - 3600
+    for p in (old, done, user):
+        os.utime(p, (hour_ago, hour_ago))
+    assert remove_stale_temp_files(tmp_path) == 1
+    assert not old.exists() and live.exists() and done.exists() and user.exists()
+    assert remove_stale_temp_files(tmp_path / "missing") == 0
+    with atomic_path(tmp_path / "real.wav") as tmp:  # the names atomic_path makes are the ones matched
+        assert TEMP_NAME.match(tmp.name)

@@ -8,9 +8,16 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import tempfile
+import time
 from pathlib import Path
 from typing import Iterator
+
+#: Names that :func:`atomic_path` gives its temp files: ``.<stem>.<8 random chars>.tmp<suffix>``.
+TEMP_NAME = re.compile(r"^\..+\.[a-z0-9_]{8}\.tmp(\.[^.]+)?$")
+#: A temp file exists for the length of one write; one this much older belongs to a dead process.
+STALE_TEMP_SECONDS = 60.0
 
 
 @contextlib.contextmanager
@@ -33,6 +40,28 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     finally:
         if tmp_path.exists():
             tmp_path.unlink()
+
+
+def remove_stale_temp_files(folder: str | os.PathLike, older_than: float = STALE_TEMP_SECONDS) -> int:
+    """Delete the temp files of killed writers under ``folder``; returns how many.
+
+    A process killed inside :func:`atomic_path` leaves its hidden temp file behind (the finished
+    outputs are whole; only the clutter remains). Files are removed only when they are older than
+    ``older_than`` seconds, so the temp file of a live writer in another process (a concurrent
+    shard of the same job) is never touched.
+    """
+    root = Path(folder)
+    if not root.is_dir():
+        return 0
+    now, removed = time.time(), 0
+    for path in root.rglob(".*.tmp*"):
+        try:
+            if TEMP_NAME.match(path.name) and path.is_file() and now - path.stat().st_mtime > older_than:
+                path.unlink()
+                removed += 1
+        except FileNotFoundError:  # its writer finished or another cleaner got there first
+            continue
+    return removed
 
 
 def _umask() -> int:

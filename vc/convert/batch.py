@@ -31,7 +31,7 @@ import soundfile as sf
 from vc.convert.manifest import ManifestRow, read_failed, shard_suffix, write_failed, write_manifest
 from vc.data import DataDir
 from vc.features.parallel import single_thread_env, start_worker_server
-from vc.fileio import atomic_write_text
+from vc.fileio import atomic_write_text, remove_stale_temp_files
 
 if TYPE_CHECKING:  # torch is imported when the model is loaded
     from vc.convert.converter import Converter, ConverterOptions
@@ -371,6 +371,8 @@ def _run(model_dir: str | os.PathLike, data: DataDir, data_dir: str | os.PathLik
     if overwrite:
         log.info("--overwrite: removed %d existing output(s) of this run", _remove_outputs(jobs))
     atomic_write_text(outdir / SETTINGS_FILE, json.dumps(converter.describe(), indent=1, sort_keys=True) + "\n")
+    if stale := remove_stale_temp_files(outdir):
+        log.info("%s: removed %d temp file(s) left by an interrupted run", outdir, stale)
     jobs.sort(key=lambda j: (-_job_size(j), j.utt))  # longest first: the processes finish together
     result = BatchResult(skipped=skipped)
     tag = shard_suffix(num_shards, shard)

@@ -27,7 +27,7 @@ from vc.features.config import FeatureConfig
 from vc.features.parallel import imap_jobs
 from vc.features.storage import FeatureFileError, feature_path, read_settings, save_features
 from vc.features.world import analyze
-from vc.fileio import atomic_write_text
+from vc.fileio import atomic_write_text, remove_stale_temp_files
 
 log = logging.getLogger(__name__)
 
@@ -146,6 +146,8 @@ def extract_dir(data: DataDir, out_dir: str | os.PathLike, cfg: FeatureConfig, *
             "Choose another output directory (--out) or delete these files."
         )
     out_dir.mkdir(parents=True, exist_ok=True)
+    if stale := remove_stale_temp_files(out_dir):
+        log.info("%s: removed %d temp file(s) left by an interrupted run", out_dir, stale)
     write_scp(out_dir / "utt2spk", data.utt2spk)  # the dump is self-contained for training
 
     summary = ExtractionSummary(total=len(part.utts), skipped=len(done))
