@@ -126,6 +126,19 @@ def test_checkpoint_roundtrip_rotation_and_corruption(tmp_path):
         load_checkpoint(tmp_path / "nope.pt")
 
 
+def test_checkpoint_save_clears_a_half_written_checkpoint_of_a_killed_run(tmp_path):
+    import os
+    import time
+
+    mgr = CheckpointManager(tmp_path / "ck", keep=2)
+    mgr.save(1, {"step": 1})
+    stale = tmp_path / "ck" / ".step_00000002.k1ll3d00.tmp.pt"  # atomic_path's temp, writer killed
+    stale.write_bytes(b"half a checkpoint")
+    os.utime(stale, (time.time() - 3600, time.time() - 3600))
+    mgr.save(2, {"step": 2})
+    assert sorted(p.name for p in (tmp_path / "ck").iterdir()) == ["latest", "step_00000001.pt", "step_00000002.pt"]
+
+
 class _Evil:
     pass
 

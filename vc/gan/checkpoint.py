@@ -17,7 +17,7 @@ from typing import Any
 
 import torch
 
-from vc.fileio import atomic_path, atomic_write_text
+from vc.fileio import atomic_path, atomic_write_text, remove_stale_temp_files
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +90,7 @@ class CheckpointManager:
         atomic_write_text(self.dir / LATEST, path.name + "\n")
         for old in self.steps()[:-self.keep]:
             self.path_for(old).unlink(missing_ok=True)
+        remove_stale_temp_files(self.dir)  # a half-written checkpoint of a killed run: as big as a real one
         return path
 
 
