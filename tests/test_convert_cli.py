@@ -234,11 +234,14 @@ def test_batch_killed_midway_resumes_to_the_same_result(setup, tmp_path) -> None
            "--targets", "all", "--outdir", str(out), "--nj", "1", "--no-progress"]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 120
-    while proc.poll() is None and len(list(out.glob("wav/*/*.wav"))) < 5 and time.monotonic() < deadline:
+    def outputs() -> list[Path]:  # not the hidden temp file of a write in progress
+        return sorted(p for p in out.glob("wav/*/*.wav") if not p.name.startswith("."))
+
+    while proc.poll() is None and len(outputs()) < 5 and time.monotonic() < deadline:
         time.sleep(0.01)
     proc.kill()
     proc.wait()
-    finished = sorted(out.glob("wav/*/*.wav"))
+    finished = outputs()
     assert 0 < len(finished) < 48, "the run was not interrupted midway"
     assert not (out / "manifest.tsv").exists()
     for path in finished:  # every file left is a whole conversion, never a truncated one
