@@ -208,5 +208,8 @@ def test_msd_errors_and_variant() -> None:
         modulation_spectrum_distance(x, x[:, :10], 5.0)
     with pytest.raises(ValueError):
         modulation_spectrum(x[:1], 64)
+    click = np.full_like(x, -20.0)
+    click[5, 0] = 2.0  # one loud frame in silence: no trajectory to speak of, NaN (not an error)
+    assert math.isnan(modulation_spectrum_distance(x, click, 5.0))
     text = msd_variant(5.0)
     assert "3.12-100 Hz" in text and "64 frames" in text and "c1..c(D-1)" in text

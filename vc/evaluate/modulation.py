@@ -68,10 +68,13 @@ def modulation_spectrum(mcep: np.ndarray, seg: int) -> np.ndarray:
 
 def modulation_spectrum_distance(ref_mcep: np.ndarray, conv_mcep: np.ndarray, frame_period_ms: float,
                                  silence_db: float | None = DEFAULT_SILENCE_DB) -> float:
-    """MSD in dB between a converted utterance and a reference of the same sentence."""
+    """MSD in dB between a converted utterance and a reference of the same sentence; NaN (not an
+    error, so the utterance keeps its other scores) when either speech span is a single frame."""
     seg = segment_frames(frame_period_ms)
-    ref = modulation_spectrum(speech_span(ref_mcep, silence_db), seg)
-    conv = modulation_spectrum(speech_span(conv_mcep, silence_db), seg)
+    spans = speech_span(ref_mcep, silence_db), speech_span(conv_mcep, silence_db)
+    if min(len(s) for s in spans) < 2:
+        return math.nan
+    ref, conv = (modulation_spectrum(s, seg) for s in spans)
     if ref.shape != conv.shape:
         raise ValueError(f"mel-cepstra of different orders: {ref.shape[0] + 1} and {conv.shape[0] + 1}")
     return float(np.sqrt(np.mean((conv - ref) ** 2)))
