@@ -232,11 +232,12 @@ def test_batch_killed_midway_resumes_to_the_same_result(setup, tmp_path) -> None
     out = tmp_path / "out"
     cmd = [sys.executable, "-m", "vc.cli.convert", "--model", str(setup["bundle"]), "--data", str(tmp_path / "data"),
            "--targets", "all", "--outdir", str(out), "--nj", "1", "--no-progress"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 120
+
     def outputs() -> list[Path]:  # not the hidden temp file of a write in progress
         return sorted(p for p in out.glob("wav/*/*.wav") if not p.name.startswith("."))
 
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
     while proc.poll() is None and len(outputs()) < 5 and time.monotonic() < deadline:
         time.sleep(0.01)
     proc.kill()

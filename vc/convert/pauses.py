@@ -1,9 +1,10 @@
 """Keeping the source's pauses quiet in converted speech.
 
 StarGAN-VC's generator sees a pause as a few very low values of c0 (the log gain) among loud
-speech frames, and gives them back much too loud: on the demo corpus the quietest 2 % of the
-converted frames sat 9-25 dB above where the target speaker's own recordings have them, while the
-median frame was within 1-2 dB. The pauses then carry audible noise, and the F0 tracker run on
+speech frames, and gives them back too loud: on the demo corpus the 10th-percentile frame of a
+conversion sat 6-11 dB higher, relative to the utterance's loudest frame, than in the target
+speaker's own recordings, while the median frame was within 0-4 dB
+(``egs/demo/local/pause_levels.py``). The pauses then carry audible noise, and the F0 tracker run on
 the output finds spurious voicing in them (the demo's log-F0 RMSE and V/UV error came out above
 the statistical baseline's although both systems synthesise the same F0 track).
 

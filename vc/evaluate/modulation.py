@@ -47,9 +47,10 @@ def modulation_spectrum(mcep: np.ndarray, seg: int) -> np.ndarray:
     Segments of ``seg`` frames hop by ``seg // 2``; a trajectory shorter than one segment is one
     zero-padded segment. Bin k is k / (seg * frame period), k = 1..seg/2.
     """
-    x = np.asarray(mcep, dtype=np.float64)[:, 1:]
-    if x.ndim != 2 or x.shape[1] < 1 or x.shape[0] < 2:
+    x = np.asarray(mcep, dtype=np.float64)
+    if x.ndim != 2 or x.shape[1] < 2 or x.shape[0] < 2:
         raise ValueError(f"need a (T >= 2, D >= 2) mel-cepstrum, got shape {np.shape(mcep)}")
+    x = x[:, 1:]
     if x.shape[0] < seg:
         starts = [0]
     else:
