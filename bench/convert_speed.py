@@ -213,7 +213,7 @@ def main() -> None:
     p.add_argument("--skip-batch", action="store_true", help="only the one-core measurement")
     p.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16"],
                    help="generator arithmetic, as vc-convert --precision (default auto: bf16 where the CPU has "
-                   "AMX, else fp32)")
+                   "AMX or AVX512-BF16, else fp32)")
     args = p.parse_args()
     logging.basicConfig(level=logging.WARNING)
 

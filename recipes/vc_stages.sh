@@ -5,7 +5,8 @@
 # Reads these variables (the recipe's options and cmd.sh):
 #   nj          jobs (shards) for extraction and conversion
 #   exp         experiment folder: the model bundle, conversions, scores, sample page
-#   conf        training config;  feats_conf: feature config;  seed: training seed
+#   conf        training config;  feats_conf: feature config;  seed: training seed (train_seed, when
+#               set, overrides it for training only)
 #   max_steps   training steps override (empty: the config's)
 #   train_threads   CPU threads for training (optional; empty: the config's)
 #   speaker_encoder   vc-evaluate --speaker-encoder (resemblyzer, mfcc or none)
@@ -56,14 +57,14 @@ vc_stage_stats() {
 
 # vc_stage_train: stage 3, train StarGAN-VC into the bundle $exp (resumes from its checkpoint).
 vc_stage_train() {
-  local stamp=$exp/.train.done key="max_steps=$max_steps seed=$seed"
+  local stamp=$exp/.train.done key="max_steps=$max_steps seed=${train_seed:-$seed}"
   local inputs=("$conf" dump/train/stats.npz dump/train/.extract.done dump/dev/.extract.done)
   if stamp_ok "$stamp" "$key" "${inputs[@]}" "$exp/checkpoints/latest"; then
     echo "$exp is trained ($(cat "$exp/checkpoints/latest")); delete $stamp to train again"
     return 0
   fi
   local args=(--config "$conf" --feats dump/train --dev-feats dump/dev --stats dump/train/stats.npz
-    --exp "$exp" --seed "$seed")
+    --exp "$exp" --seed "${train_seed:-$seed}")
   [ -z "$max_steps" ] || args+=(--max-steps "$max_steps")
   # 1 on a machine busy with other work: several threads there wait on each other (~5x slower).
   [ -z "${train_threads:-}" ] || args+=(--set "schedule.cpu_threads=$train_threads")

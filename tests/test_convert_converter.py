@@ -223,17 +223,23 @@ def test_bf16_output_is_close_to_fp32(bundle: Path) -> None:
     assert 0 < mcd < 0.5  # bfloat16 moves the output a little, nowhere near audibly
 
 
-def test_auto_precision_is_bf16_only_where_the_cpu_has_amx(bundle: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("features, expected", [
+    ({"amx_bf16": True, "avx512_bf16": True}, "bf16"),   # Xeon since Sapphire Rapids
+    ({"amx_bf16": False, "avx512_bf16": True}, "bf16"),  # Zen 4, Cooper Lake
+    ({"amx_bf16": False, "avx512_bf16": False, "avx2": True}, "fp32"),
+    ({}, "fp32"),
+])
+def test_auto_precision_is_bf16_only_where_the_cpu_has_native_bf16(
+        bundle: Path, monkeypatch: pytest.MonkeyPatch, features: dict, expected: str) -> None:
     import torch
 
     from vc.convert.inference import resolve_precision
 
-    for amx in (True, False):
-        monkeypatch.setattr(torch.cpu, "get_capabilities", lambda amx=amx: {"amx_bf16": amx})
-        assert resolve_precision("auto", "cpu") == ("bf16" if amx else "fp32")
-        assert Converter.from_bundle(bundle).describe()["precision"] == ("bf16" if amx else "fp32")
-        assert resolve_precision("auto", "cuda:0") == "fp32"
-        assert resolve_precision("fp32", "cpu") == "fp32" and resolve_precision("bf16", "cpu") == "bf16"
+    monkeypatch.setattr(torch.cpu, "get_capabilities", lambda: features)
+    assert resolve_precision("auto", "cpu") == expected
+    assert Converter.from_bundle(bundle).describe()["precision"] == expected
+    assert resolve_precision("auto", "cuda:0") == "fp32"
+    assert resolve_precision("fp32", "cpu") == "fp32" and resolve_precision("bf16", "cpu") == "bf16"
     with pytest.raises(ValueError, match="precision must be"):
         resolve_precision("fp16")
 

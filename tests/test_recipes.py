@@ -418,3 +418,21 @@ def test_stages_1_to_5_commands_skip_and_resume(tmp_path):
     assert [c for c in made if c.startswith("vc-train")][0].endswith("--max-steps 9 --resume")
     assert not any(c.startswith(("vc-extract", "vc-stats")) for c in made)
     assert sum(c.startswith("vc-convert") for c in made) == 8 and sum(c.startswith("vc-evaluate") for c in made) == 1
+
+
+def test_train_seed_changes_training_only(tmp_path):
+    recipe = copy_recipe("demo", tmp_path / "repo")
+    for name in ("train", "dev", "eval"):
+        (recipe / "data" / name).mkdir(parents=True)
+        (recipe / "data" / name / "wav.scp").write_text(f"{name}_u1 /x/{name}_u1.wav\n")
+    env = fake_tools(tmp_path)
+    args = ("--stage", "1", "--max_steps", "7", "--exp", "exp/m")
+    assert run_bash(recipe / "run.sh", *args, cwd=tmp_path, env=env).returncode == 0
+    train = [c for c in calls(tmp_path) if c.startswith("vc-train")]
+    assert len(train) == 1 and "--seed 1 " in train[0] + " "  # the recipe's seed by default
+    res = run_bash(recipe / "run.sh", *args, "--train_seed", "4", cwd=tmp_path, env=env)
+    assert res.returncode == 0, res.stdout + res.stderr
+    made = calls(tmp_path)
+    train = [c for c in made if c.startswith("vc-train")]
+    assert len(train) == 1 and "--seed 4 " in train[0] + " "
+    assert not any(c.startswith(("vc-extract", "vc-stats")) for c in made)  # same features, same split

@@ -18,6 +18,7 @@ num_sentences=all           # sentences per voice (all: the 220 of local/sentenc
 dev_sentences=10            # sentences held out for dev, read by every voice
 eval_sentences=10           # sentences held out for evaluation, read by every voice
 seed=1                      # seed of the split and of training
+train_seed=                 # training seed (empty: seed): another network on the same split, in a new --exp
 max_steps=                  # training steps, overriding the config (empty: the config's)
 train_threads=              # CPU threads for training (empty: the config's, all cores); 1 on a busy machine
 speaker_encoder=resemblyzer # vc-evaluate speaker encoder: resemblyzer, mfcc or none

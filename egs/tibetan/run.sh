@@ -24,6 +24,7 @@ subsets=train,dev,test      # xbmu-amdo31 subsets to read
 dev_utts=5                  # utterances per speaker held out for dev
 eval_utts=10                # utterances per speaker held out for evaluation
 seed=1                      # seed of the split and of training
+train_seed=                 # training seed (empty: seed): another network on the same split, in a new --exp
 max_steps=                  # training steps, overriding the config (empty: the config's)
 speaker_encoder=resemblyzer # vc-evaluate speaker encoder: resemblyzer, mfcc or none
 convert_precision=fp32      # stage 4 vc-convert --precision: fp32 scores the exact network on any CPU; auto: bf16 with AMX

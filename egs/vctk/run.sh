@@ -20,6 +20,7 @@ mic=mic1                    # VCTK 0.92 microphone: mic1 or mic2
 dev_sentences=5             # sentences held out for dev
 eval_sentences=15           # sentences held out for evaluation (VCTK has ~24 read by everyone)
 seed=1                      # seed of the split and of training
+train_seed=                 # training seed (empty: seed): another network on the same split, in a new --exp
 max_steps=                  # training steps, overriding the config (empty: the config's)
 speaker_encoder=resemblyzer # vc-evaluate speaker encoder: resemblyzer, mfcc or none
 convert_precision=fp32      # stage 4 vc-convert --precision: fp32 scores the exact network on any CPU; auto: bf16 with AMX

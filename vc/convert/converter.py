@@ -71,8 +71,8 @@ class ConverterOptions:
     * ``out_sr``: output rate; ``None`` keeps the model's analysis rate, since the model
       produces nothing above that Nyquist frequency and upsampling would only add bytes.
     * ``device``: torch device for G (``"cpu"``, ``"cuda"``...).
-    * ``precision``: arithmetic of G: ``"auto"`` (default) is bf16 on a CPU with AMX-BF16 matrix
-      units and fp32 elsewhere (:func:`vc.convert.inference.resolve_precision`); ``"fp32"`` and
+    * ``precision``: arithmetic of G: ``"auto"`` (default) is bf16 on a CPU with native bf16 dot
+      products (AMX or AVX512-BF16) and fp32 elsewhere (:func:`vc.convert.inference.resolve_precision`); ``"fp32"`` and
       ``"bf16"`` force one. bf16 is a copy of G cast once (not autocast, which re-cast the
       weights on every call and gained nothing). On one core of a Xeon with AMX it runs the
       paper-size G 2-3x faster than fp32 in ``bench/convert_speed.py``'s best runs (5 s of
