@@ -22,7 +22,7 @@ train_seed=                 # training seed (empty: seed): another network on th
 max_steps=                  # training steps, overriding the config (empty: the config's)
 train_threads=              # CPU threads for training (empty: the config's, all cores); 1 on a busy machine
 speaker_encoder=resemblyzer # vc-evaluate speaker encoder: resemblyzer, mfcc or none
-convert_precision=fp32      # stage 4 vc-convert --precision: fp32 scores the exact network on any CPU; auto: bf16 with AMX
+convert_precision=fp32      # stage 4 vc-convert --precision: fp32 scores the exact network on any CPU; auto: bf16 with AMX/AVX512-BF16
 
 help_message="Usage: $0 [options]
 Demo: synthesize a small parallel corpus with flite, train StarGAN-VC on it, convert and score.

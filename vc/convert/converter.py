@@ -75,7 +75,7 @@ class ConverterOptions:
       products (AMX or AVX512-BF16) and fp32 elsewhere (:func:`vc.convert.inference.resolve_precision`); ``"fp32"`` and
       ``"bf16"`` force one. bf16 is a copy of G cast once (not autocast, which re-cast the
       weights on every call and gained nothing). On one core of a Xeon with AMX it runs the
-      paper-size G 2-3x faster than fp32 in ``bench/convert_speed.py``'s best runs (5 s of
+      paper-size G 2-3x faster than fp32 (1.7-1.8x on an AMD Zen 4 core, with AVX512-BF16) in ``bench/convert_speed.py``'s best runs (5 s of
       audio: 0.05 vs 0.10 s; 30 s: 0.19-0.28 vs 0.60-0.69 s) and about as fast in the VM's
       slow state, which brings conversion to a median 1.2x of bare WORLD analysis + synthesis
       (fp32: 1.24-1.53x); it changes the converted mel-cepstrum by 0.034 dB MCD (mean over the
