@@ -21,9 +21,9 @@ frames/s image through 10 gated convolutions); run at a good fraction of one cor
 that is still 25-35 % of DIO-based WORLD analysis + synthesis, which is most of the distance
 between conversion and bare WORLD. On a CPU with native bf16 dot products (AMX matrix units,
 or AVX512-BF16) the default precision ("auto") runs G in bfloat16, 1.7-3x faster; the fp32
-network time is then measured too ("net fp32" column), so both arithmetics are compared in the same run. With --f0-method harvest
-(a slower, better F0 tracker) WORLD itself costs several times more and the network's share
-shrinks accordingly. A cloud VM's speed can be bimodal (on the one this was written on, some runs
+network time is then measured too ("net fp32" column), so both arithmetics are compared in the
+same run. With --f0-method harvest (a slower, better F0 tracker) WORLD itself costs several
+times more and the network's share shrinks accordingly. A cloud VM's speed can be bimodal (on the one this was written on, some runs
 and some stretches of one run were 1.5x slower, and up to 3x in the matrix units): the best of
 several repeats is the machine's own speed, the paired ratios show the spread.
 

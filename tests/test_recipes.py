@@ -378,11 +378,17 @@ def calls(tmp_path: Path) -> list[str]:
     return lines
 
 
-def test_stages_1_to_5_commands_skip_and_resume(tmp_path):
+def demo_with_data_dirs(tmp_path: Path) -> Path:
+    """A copy of the demo recipe whose stage 0 is done: one utterance in each data dir."""
     recipe = copy_recipe("demo", tmp_path / "repo")
     for name in ("train", "dev", "eval"):
         (recipe / "data" / name).mkdir(parents=True)
         (recipe / "data" / name / "wav.scp").write_text(f"{name}_u1 /x/{name}_u1.wav\n")
+    return recipe
+
+
+def test_stages_1_to_5_commands_skip_and_resume(tmp_path):
+    recipe = demo_with_data_dirs(tmp_path)
     env = fake_tools(tmp_path)
     args = ("--stage", "1", "--nj", "3", "--max_steps", "7", "--exp", "exp/m")
     res = run_bash(recipe / "run.sh", *args, cwd=tmp_path, env=env)
@@ -421,18 +427,15 @@ def test_stages_1_to_5_commands_skip_and_resume(tmp_path):
 
 
 def test_train_seed_changes_training_only(tmp_path):
-    recipe = copy_recipe("demo", tmp_path / "repo")
-    for name in ("train", "dev", "eval"):
-        (recipe / "data" / name).mkdir(parents=True)
-        (recipe / "data" / name / "wav.scp").write_text(f"{name}_u1 /x/{name}_u1.wav\n")
+    recipe = demo_with_data_dirs(tmp_path)
     env = fake_tools(tmp_path)
     args = ("--stage", "1", "--max_steps", "7", "--exp", "exp/m")
     assert run_bash(recipe / "run.sh", *args, cwd=tmp_path, env=env).returncode == 0
     train = [c for c in calls(tmp_path) if c.startswith("vc-train")]
-    assert len(train) == 1 and "--seed 1 " in train[0] + " "  # the recipe's seed by default
+    assert len(train) == 1 and " --seed 1 " in f"{train[0]} "  # the recipe's seed by default
     res = run_bash(recipe / "run.sh", *args, "--train_seed", "4", cwd=tmp_path, env=env)
     assert res.returncode == 0, res.stdout + res.stderr
     made = calls(tmp_path)
     train = [c for c in made if c.startswith("vc-train")]
-    assert len(train) == 1 and "--seed 4 " in train[0] + " "
+    assert len(train) == 1 and " --seed 4 " in f"{train[0]} "
     assert not any(c.startswith(("vc-extract", "vc-stats")) for c in made)  # same features, same split

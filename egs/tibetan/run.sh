@@ -27,7 +27,7 @@ seed=1                      # seed of the split and of training
 train_seed=                 # training seed (empty: seed): another network on the same split, in a new --exp
 max_steps=                  # training steps, overriding the config (empty: the config's)
 speaker_encoder=resemblyzer # vc-evaluate speaker encoder: resemblyzer, mfcc or none
-convert_precision=fp32      # stage 4 vc-convert --precision: fp32 scores the exact network on any CPU; auto: bf16 with AMX
+convert_precision=fp32      # stage 4 vc-convert --precision: fp32 scores the exact network on any CPU; auto: bf16 with AMX/AVX512-BF16
 
 help_message="Usage: $0 --corpus_root DIR [options]
 StarGAN-VC on Amdo Tibetan speech (XBMU-AMDO31) or any corpus in speaker folders.

@@ -23,7 +23,7 @@ seed=1                      # seed of the split and of training
 train_seed=                 # training seed (empty: seed): another network on the same split, in a new --exp
 max_steps=                  # training steps, overriding the config (empty: the config's)
 speaker_encoder=resemblyzer # vc-evaluate speaker encoder: resemblyzer, mfcc or none
-convert_precision=fp32      # stage 4 vc-convert --precision: fp32 scores the exact network on any CPU; auto: bf16 with AMX
+convert_precision=fp32      # stage 4 vc-convert --precision: fp32 scores the exact network on any CPU; auto: bf16 with AMX/AVX512-BF16
 download_url=https://datashare.ed.ac.uk/bitstream/handle/10283/3443/VCTK-Corpus-0.92.zip # VCTK 0.92 archive (University of Edinburgh DataShare, handle 10283/3443)
 
 help_message="Usage: $0 [options]

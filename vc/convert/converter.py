@@ -72,8 +72,8 @@ class ConverterOptions:
       produces nothing above that Nyquist frequency and upsampling would only add bytes.
     * ``device``: torch device for G (``"cpu"``, ``"cuda"``...).
     * ``precision``: arithmetic of G: ``"auto"`` (default) is bf16 on a CPU with native bf16 dot
-      products (AMX or AVX512-BF16) and fp32 elsewhere (:func:`vc.convert.inference.resolve_precision`); ``"fp32"`` and
-      ``"bf16"`` force one. bf16 is a copy of G cast once (not autocast, which re-cast the
+      products (AMX or AVX512-BF16) and fp32 elsewhere
+      (:func:`vc.convert.inference.resolve_precision`); ``"fp32"`` and ``"bf16"`` force one. bf16 is a copy of G cast once (not autocast, which re-cast the
       weights on every call and gained nothing). On one core of a Xeon with AMX it runs the
       paper-size G 2-3x faster than fp32 (1.7-1.8x on an AMD Zen 4 core, with AVX512-BF16) in ``bench/convert_speed.py``'s best runs (5 s of
       audio: 0.05 vs 0.10 s; 30 s: 0.19-0.28 vs 0.60-0.69 s) and about as fast in the VM's
