@@ -86,3 +86,23 @@ def test_generator_upsampling_init_is_configurable():
     assert not any(_repeats_taps(m) for m in transposed(build_stargan_vc(_cfg(36))["G"]))
     with pytest.raises(ValueError, match="upsample_init"):
         build_stargan_vc(from_dict(StarGANVCConfig, {"num_speakers": 3, "mcep_dim": 36, "upsample_init": "bicubic"}))
+
+
+def test_classifier_band_null_means_every_row_from_lo():
+    torch.manual_seed(0)
+    for mcep_dim in (24, 40):
+        cfg = _cfg(mcep_dim, tiny=True)
+        cfg.classifier_band = [0, None]
+        c = build_stargan_vc(cfg)["C"].eval()
+        assert (c.lo, c.hi) == (0, mcep_dim)
+        y = torch.randn(2, mcep_dim, 64)
+        with torch.no_grad():
+            base = c(y)
+            y[:, -1] += 5.0  # the last row is seen
+            assert not torch.allclose(c(y), base)
+    cfg = _cfg(24, tiny=True)
+    cfg.classifier_band = [None, 8]
+    with pytest.raises(ValueError, match="only hi may be null"):
+        build_stargan_vc(cfg)
+    loaded = from_dict(TrainConfig, {"model": {"classifier_band": [2, None], **TINY_MODEL}})
+    assert loaded.model.classifier_band == [2, None]

@@ -79,12 +79,20 @@ class StarGANVCConfig:
     discriminator_norm: str = "batch"
     classifier: list[LayerSpec] = field(default_factory=_paper_classifier)
     classifier_norm: str = "batch"
-    classifier_band: list[int] = field(default_factory=lambda: [0, 8])  # MCEP rows [lo, hi) seen by C
+    # MCEP rows [lo, hi) seen by C; hi null = every row from lo on, whatever mcep_dim is
+    classifier_band: list[int | None] = field(default_factory=lambda: [0, 8])
     # "nearest": G's strided transposed convolutions start as nearest-neighbour upsampling + a
     # convolution (vc.gan.layers.nearest_upsample_init_); "default": PyTorch's random init, kept
     # as the default because on the demo recipe "nearest" was not better overall (MCD 6.89 vs
     # 6.99 dB, but speaker ID 95.0 vs 98.3 %; one run each), unlike on the font images.
     upsample_init: str = "default"
+
+    def band(self) -> tuple[int, int]:
+        """The MCEP rows ``[lo, hi)`` the classifier sees, with a null ``hi`` resolved."""
+        lo, hi = self.classifier_band
+        if lo is None:
+            raise ValueError("model.classifier_band: only hi may be null (every row from lo on)")
+        return int(lo), (int(self.mcep_dim or 0) if hi is None else int(hi))
 
     def check(self) -> None:
         """Raise ValueError for an architecture that cannot work, before any tensor is made."""
@@ -92,7 +100,7 @@ class StarGANVCConfig:
             raise ValueError(f"model.num_speakers must be >= 2, got {self.num_speakers}")
         if not self.mcep_dim or self.mcep_dim < 1:
             raise ValueError(f"model.mcep_dim must be >= 1, got {self.mcep_dim}")
-        lo, hi = self.classifier_band
+        lo, hi = self.band()
         if not 0 <= lo < hi <= self.mcep_dim:
             raise ValueError(f"model.classifier_band {self.classifier_band} must satisfy 0 <= lo < hi <= mcep_dim={self.mcep_dim}")
         for name in ("generator", "discriminator", "classifier"):
@@ -223,7 +231,7 @@ class Classifier(nn.Module):
     def __init__(self, cfg: StarGANVCConfig):
         super().__init__()
         cfg.check()
-        self.lo, self.hi = cfg.classifier_band
+        self.lo, self.hi = cfg.band()
         plans, self.height, self.t_mult, _ = _plan_layers(cfg.classifier, 1, self.hi - self.lo, "model.classifier",
                                                           last_channels=cfg.num_speakers)
         self.layers = nn.ModuleList(
