@@ -90,3 +90,24 @@ def test_subpixel_phases_refuse_what_they_cannot_compute() -> None:
     assert subpixel_phases(torch.nn.ConvTranspose2d(3, 4, (3, 5), 1, (1, 2))) is None  # stride 1: a plain conv
     assert subpixel_phases(torch.nn.ConvTranspose2d(3, 4, 3, 2, 0)) is None  # output not exactly 2x the input
     assert subpixel_phases(torch.nn.ConvTranspose2d(3, 4, 4, 2, 1, output_padding=1)) is None
+
+
+@pytest.mark.parametrize("half", [16, 48], ids=["split", "glu"])
+@pytest.mark.parametrize("crop", [None, (1, 2)])
+def test_gated_convolution_in_bf16_is_glu_of_the_convolution(half: int, crop: tuple | None) -> None:
+    """Narrow gates run as two convolutions (sigmoid in place), wide ones through GLU: either
+    way ``GLU(conv(h))`` with the values bf16 gives for it."""
+    import torch.nn.functional as F
+
+    torch.manual_seed(2)
+    g = prepare_for_inference(_trained_like({"num_speakers": 3, "mcep_dim": 20}), 3, 20, dtype=torch.bfloat16)
+    fast = g.generator
+    h = torch.randn(2, 5, 12, 30).to(torch.bfloat16).contiguous(memory_format=torch.channels_last)
+    weight = (torch.randn(2 * half, 5, 3, 4) / 6).to(torch.bfloat16).contiguous(memory_format=torch.channels_last)
+    bias = torch.randn(2 * half).to(torch.bfloat16)
+    y = F.conv2d(h, weight, bias, (1, 2), (1, 1))
+    if crop is not None:
+        y = y[:, :, crop[0]:crop[0] + 8, crop[1]:crop[1] + 9]
+    out = torch.full((2, half, *y.shape[2:]), float("nan"), dtype=torch.bfloat16)
+    fast._gated_conv(h, weight, bias, (1, 2), (1, 1), out, crop)
+    torch.testing.assert_close(out, F.glu(y, dim=1), atol=0.01, rtol=0.01)

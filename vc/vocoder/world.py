@@ -6,14 +6,15 @@ import numpy as np
 from vc.features._deps import pyworld
 from vc.features.config import FeatureConfig
 from vc.features.mcep import mcep_to_sp
+from vc.features.world import decode_aperiodicity
 
 
 def synthesize(f0: np.ndarray, mcep: np.ndarray, bap: np.ndarray, cfg: FeatureConfig) -> np.ndarray:
     """Waveform (float64, ``cfg.sample_rate``) from F0, mel-cepstrum and band aperiodicity.
 
     The envelope is decoded with the batched inverse of the mel-cepstral coding and the
-    aperiodicity with pyworld's band decoder, both at the config's FFT size and all-pass
-    constant, so features made with other settings must not be passed here.
+    aperiodicity with the batched form of WORLD's band decoding, both at the config's FFT size and
+    all-pass constant, so features made with other settings must not be passed here.
     """
     cfg = cfg.resolved()
     f0 = np.ascontiguousarray(f0, dtype=np.float64)
@@ -32,5 +33,5 @@ def synthesize(f0: np.ndarray, mcep: np.ndarray, bap: np.ndarray, cfg: FeatureCo
         raise ValueError("features contain NaN or infinite values")
     f0 = np.maximum(f0, 0.0)  # a converted contour may dip below 0 Hz; WORLD reads <=0 as unvoiced
     sp = np.ascontiguousarray(mcep_to_sp(mcep, cfg.fft_size, cfg.alpha))
-    ap = pyworld.decode_aperiodicity(bap, cfg.sample_rate, cfg.fft_size)
+    ap = decode_aperiodicity(bap, cfg.sample_rate, cfg.fft_size)
     return pyworld.synthesize(f0, sp, ap, cfg.sample_rate, frame_period=cfg.frame_period)
