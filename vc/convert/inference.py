@@ -310,7 +310,7 @@ class InferenceGenerator(nn.Module):
         (B, K) code tiled as K more channels when given."""
         c = conv.out_channels // 2
         if (isinstance(conv, nn.Conv2d) and conv.padding_mode == "zeros" and conv.groups == 1
-                and tuple(conv.dilation) == (1, 1)):
+                and tuple(conv.dilation) == (1, 1) and not isinstance(conv.padding, str)):  # str: 'same'
             hgt, wid = ((n + 2 * p - k) // s + 1 for n, p, k, s in
                         zip(h.shape[2:], conv.padding, conv.kernel_size, conv.stride))
             out = self._new_map(h, c, hgt, wid, extra)
