@@ -11,14 +11,22 @@ from vc.features.testsignal import speech_like
 from vc.features.world import code_aperiodicity, decode_aperiodicity, extract_f0
 
 
-@pytest.mark.parametrize("sample_rate,fft_size", [(16000, 1024), (16000, 512), (22050, 1024), (24000, 1024),
-                                                  (44100, 2048), (48000, 2048)])
-def test_code_aperiodicity_equals_pyworld(sample_rate: int, fft_size: int) -> None:
+#: (sample rate, FFT size) pairs: every band count pyworld has between 16 and 48 kHz.
+SETTINGS = [(16000, 1024), (16000, 512), (22050, 1024), (24000, 1024), (44100, 2048), (48000, 2048)]
+
+
+def _d4c(sample_rate: int, fft_size: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """(F0, D4C aperiodicity) of 0.6 s of speech-like audio, analysed as the features are."""
     cfg = FeatureConfig(sample_rate=sample_rate, fft_size=fft_size).resolved()
-    wave, _ = speech_like(0.6, sample_rate, 150.0, seed=2)
+    wave, _ = speech_like(0.6, sample_rate, 150.0, seed=seed)
     x = np.ascontiguousarray(wave, dtype=np.float64)
     f0, times = extract_f0(x, cfg)
-    ap = pyworld.d4c(x, f0, times, sample_rate, fft_size=fft_size)
+    return f0, pyworld.d4c(x, f0, times, sample_rate, fft_size=fft_size)
+
+
+@pytest.mark.parametrize("sample_rate,fft_size", SETTINGS)
+def test_code_aperiodicity_equals_pyworld(sample_rate: int, fft_size: int) -> None:
+    f0, ap = _d4c(sample_rate, fft_size, seed=2)
     assert (f0 > 0).any() and (f0 == 0).any()  # both kinds of frame
     np.testing.assert_array_equal(code_aperiodicity(ap, sample_rate), pyworld.code_aperiodicity(ap, sample_rate))
     rng = np.random.default_rng(0)  # arbitrary values in (0, 1], not only what D4C produces
@@ -26,14 +34,9 @@ def test_code_aperiodicity_equals_pyworld(sample_rate: int, fft_size: int) -> No
     np.testing.assert_array_equal(code_aperiodicity(ap, sample_rate), pyworld.code_aperiodicity(ap, sample_rate))
 
 
-@pytest.mark.parametrize("sample_rate,fft_size", [(16000, 1024), (16000, 512), (22050, 1024), (24000, 1024),
-                                                  (44100, 2048), (48000, 2048)])
+@pytest.mark.parametrize("sample_rate,fft_size", SETTINGS)
 def test_decode_aperiodicity_matches_pyworld(sample_rate: int, fft_size: int) -> None:
-    cfg = FeatureConfig(sample_rate=sample_rate, fft_size=fft_size).resolved()
-    wave, _ = speech_like(0.6, sample_rate, 150.0, seed=3)
-    x = np.ascontiguousarray(wave, dtype=np.float64)
-    f0, times = extract_f0(x, cfg)
-    bap = pyworld.code_aperiodicity(pyworld.d4c(x, f0, times, sample_rate, fft_size=fft_size), sample_rate)
+    bap = pyworld.code_aperiodicity(_d4c(sample_rate, fft_size, seed=3)[1], sample_rate)
     rng = np.random.default_rng(1)  # and arbitrary band values, some frames averaging above -0.5 dB (unvoiced)
     bap = np.concatenate([bap, rng.uniform(-60.0, 0.0, size=(20, bap.shape[1])),
                           rng.uniform(-0.4, 0.0, size=(3, bap.shape[1]))])
