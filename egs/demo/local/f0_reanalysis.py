@@ -75,8 +75,9 @@ def main() -> None:
         unvoiced = intended == 0
         spoken = np.zeros_like(unvoiced)
         spoken[nonsilent_frames(analysis.features.mcep)] = True  # the frames scoring keeps (not silence)
-        for name, mcep in (("G", converted.mcep), ("statistical mapping", conv.statistical_mapping(analysis, row.tgt_spk)),
-                           ("source", analysis.features.mcep)):
+        envelopes = {"G": converted.mcep, "statistical mapping": conv.statistical_mapping(analysis, row.tgt_spk),
+                     "source": analysis.features.mcep}
+        for name, mcep in envelopes.items():
             low_share[name].append(low_band_share_db(mcep[unvoiced & spoken], conv))
         ref = None
         if refs is not None:
