@@ -262,12 +262,17 @@ class InferenceGenerator(nn.Module):
                 and all(2 * p <= k - 1 for p, k in zip(last.padding, last.kernel_size)))
 
     @staticmethod
-    def _gate(y: torch.Tensor, out: torch.Tensor, crop: tuple[int, int] | None = None) -> None:
+    def _crop(y: torch.Tensor, out: torch.Tensor, crop: tuple[int, int] | None) -> torch.Tensor:
+        """``y`` cut to ``out``'s height and width from offset ``crop`` (``y`` itself when None)."""
+        if crop is None:
+            return y
+        (ch, cw), (hgt, wid) = crop, out.shape[2:]
+        return y[:, :, ch:ch + hgt, cw:cw + wid]
+
+    @classmethod
+    def _gate(cls, y: torch.Tensor, out: torch.Tensor, crop: tuple[int, int] | None = None) -> None:
         """``out = GLU(y)`` over channels (``y`` cropped to ``out``'s size from ``crop`` first)."""
-        if crop is not None:
-            (ch, cw), (hgt, wid) = crop, out.shape[2:]
-            y = y[:, :, ch:ch + hgt, cw:cw + wid]
-        torch.ops.aten.glu.out(y, 1, out=out)
+        torch.ops.aten.glu.out(cls._crop(y, out, crop), 1, out=out)
 
     def _gated_conv(self, h: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None,
                     stride: tuple[int, int], padding: tuple[int, int], out: torch.Tensor,
@@ -287,10 +292,8 @@ class InferenceGenerator(nn.Module):
             return
         halves = [F.conv2d(h, weight[i * c:(i + 1) * c], None if bias is None else bias[i * c:(i + 1) * c],
                            stride, padding) for i in (0, 1)]
-        if crop is not None:
-            (ch, cw), (hgt, wid) = crop, out.shape[2:]
-            halves = [y[:, :, ch:ch + hgt, cw:cw + wid] for y in halves]
-        torch.mul(halves[0], halves[1].sigmoid_(), out=out)
+        value, gate = halves[0], halves[1].sigmoid_()  # in place over the whole contiguous map
+        torch.mul(self._crop(value, out, crop), self._crop(gate, out, crop), out=out)
 
     @staticmethod
     def _new_map(like: torch.Tensor, channels: int, height: int, width: int,
