@@ -31,6 +31,7 @@ VARIANTS: dict[str, tuple[dict, dict]] = {
     "fused_adam": ({"schedule.adam_impl": "fused"}, {}),
     "channels_last": ({"schedule.channels_last": True}, {}),
     "compile": ({"schedule.compile": True}, {}),
+    "bf16": ({"schedule.amp": "bf16"}, {}),
 }
 
 

@@ -388,3 +388,21 @@ def test_nearest_upsample_init_leaves_no_checkerboard_and_skips_what_it_cannot_d
     assert init_upsampling_(nn.ConvTranspose2d(2, 2, 4, 2, 1), "default") == 0
     with pytest.raises(ValueError, match="unknown upsampling init"):
         init_upsampling_(layer, "bilinear")
+
+
+@pytest.mark.parametrize("features, native", [
+    ({"amx_bf16": True, "avx512_bf16": True}, True),   # Xeon since Sapphire Rapids
+    ({"avx512_bf16": True}, True),                     # Zen 4, Cooper Lake
+    ({"avx2": True, "avx512_bf16": False}, False),
+    ({}, False),
+])
+def test_amp_modes_on_the_cpu(monkeypatch, features, native):
+    from vc.gan.runtime import resolve_amp
+
+    monkeypatch.setattr(torch.cpu, "get_capabilities", lambda: features)
+    cpu = torch.device("cpu")
+    assert resolve_amp("native", cpu) == (torch.bfloat16 if native else None)
+    assert resolve_amp("auto", cpu) is None and resolve_amp("off", cpu) is None  # auto stays fp32 on any CPU
+    assert resolve_amp("bf16", cpu) == torch.bfloat16  # forced, even where it is emulated
+    with pytest.raises(ValueError, match="amp must be one of"):
+        resolve_amp("fast", cpu)

@@ -39,6 +39,27 @@ def test_odd_height_and_short_input():
     assert g(x, one_hot(torch.tensor([0]), 3)).shape == (1, 25, 3)
 
 
+def test_voicing_conditioned_discriminator():
+    torch.manual_seed(0)
+    cfg = _cfg(24, tiny=True)
+    cfg.discriminator_voicing = True
+    d = build_stargan_vc(cfg)["D"].eval()
+    x, code = torch.randn(2, 24, 61), one_hot(torch.tensor([0, 2]), 3)
+    voiced = (torch.arange(61) % 10 < 6).float().expand(2, 61)
+    with torch.no_grad():
+        out = d(x, code, voiced)
+        assert out.shape == (2, -(-61 // 2))  # the tiny D halves time once
+        assert not torch.allclose(out, d(x, code, 1.0 - voiced))  # the decision depends on the voicing
+    with pytest.raises(ValueError, match="needs voicing"):
+        d(x, code)
+    with pytest.raises(ValueError, match="needs voicing"):
+        d(x, code, voiced[:, :60])
+    # the paper's D ignores the argument
+    plain = build_stargan_vc(_cfg(24, tiny=True))["D"].eval()
+    with torch.no_grad():
+        assert torch.equal(plain(x, code), plain(x, code, voiced))
+
+
 def test_generator_depends_on_target_code():
     torch.manual_seed(0)
     g = build_stargan_vc(_cfg(24, tiny=True))["G"].eval()

@@ -35,6 +35,10 @@ def test_short_utterances_are_padded_not_dropped(dump, caplog):
     expected = normalize_mcep(f.mcep, stats, 2)
     assert torch.allclose(corpus.utterance(i), torch.from_numpy(expected))
     assert np.allclose(denormalize_mcep(expected, stats, 2), f.mcep, atol=1e-4)
+    # each frame's voicing is kept beside it (the fixture voices 7 frames in 10)
+    start, n = int(corpus.utt_offset[i]), len(f.f0)
+    assert torch.equal(corpus.voiced[start:start + n], torch.from_numpy((f.f0 > 0).astype(np.float32)))
+    assert corpus.voiced.shape == (corpus.frames.shape[0],)
     # speaker blocks are contiguous views of one float32 array
     block = corpus.speaker_frames(1)
     assert block.dtype == torch.float32 and block.data_ptr() != corpus.frames.data_ptr()
@@ -54,8 +58,8 @@ def test_sampler_is_balanced_seeded_and_targets_differ(dump):
     stats = SpeakerStats.load(stats_path)
     corpus = SpeakerCorpus.load(feats, stats, min_frames=32, pad_mode="edge", progress=False)
     sampler = SegmentSampler(corpus, 32, 256, seed=5)
-    x, src, tgt = sampler.sample()
-    assert x.shape == (256, 24, 32) and x.dtype == torch.float32
+    x, src, tgt, voiced = sampler.sample()
+    assert x.shape == (256, 24, 32) and x.dtype == torch.float32 and voiced.shape == (256, 32)
     assert bool((src != tgt).all())
     counts = torch.bincount(src, minlength=4).float()
     assert counts.min() > 40  # speaker-balanced although speakers' frame counts differ
@@ -63,10 +67,12 @@ def test_sampler_is_balanced_seeded_and_targets_differ(dump):
     # every segment is a real window of one utterance of its speaker
     for b in range(0, 256, 37):
         seg = x[b].T
-        hits = [u for u in range(len(corpus.utts)) if corpus.utt_speaker[u] == src[b]
-                and any(torch.equal(corpus.utterance(u)[s:s + 32], seg)
-                        for s in range(int(corpus.utt_length[u]) - 31))]
+        hits = [(u, s) for u in range(len(corpus.utts)) if corpus.utt_speaker[u] == src[b]
+                for s in range(int(corpus.utt_length[u]) - 31) if torch.equal(corpus.utterance(u)[s:s + 32], seg)]
         assert hits, b
+        u, s = hits[0]  # ... and comes with that window's voicing
+        off = int(corpus.utt_offset[u]) + s
+        assert torch.equal(voiced[b], corpus.voiced[off:off + 32])
     state = sampler.state_dict()
     a = sampler.sample()
     sampler.load_state_dict(state)

@@ -45,9 +45,11 @@ def _checkpoint_tensors(path: Path) -> dict[str, torch.Tensor]:
     return out
 
 
-def test_resume_continues_bit_for_bit(dump, tmp_path):
+@pytest.mark.parametrize("variant", ["paper", "voicing_wgan"])
+def test_resume_continues_bit_for_bit(dump, tmp_path, variant):
     feats, stats, _ = dump
-    cfg = _cfg(schedule={"max_steps": 6, "checkpoint_every": 3, "lr_decay_start": 2})
+    extra = {"model": {"discriminator_voicing": True}, "loss": {"adversarial": "wgan"}} if variant != "paper" else {}
+    cfg = _cfg(schedule={"max_steps": 6, "checkpoint_every": 3, "lr_decay_start": 2}, **extra)
     train(cfg, feats, stats, tmp_path / "straight", device="cpu", progress=False)
     train(cfg, feats, stats, tmp_path / "resumed", device="cpu", until=3, progress=False)
     assert (tmp_path / "resumed/checkpoints/latest").read_text().strip() == "step_00000003.pt"

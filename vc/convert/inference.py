@@ -35,6 +35,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from vc.gan.runtime import cpu_has_native_bf16
+
 log = logging.getLogger(__name__)
 
 #: Largest allowed |optimised - original| relative to the output's scale, per arithmetic: float32
@@ -49,25 +51,17 @@ SPLIT_GATE_CHANNELS = 32
 DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16}
 
 
-#: CPU features (``torch.cpu.get_capabilities()``) with native bfloat16 dot products, on which
-#: ``"auto"`` runs G in bf16: AMX tiles (Intel Xeon since Sapphire Rapids) and AVX512-BF16
-#: (Intel Cooper Lake, AMD Zen 4 and later). Without them oneDNN emulates bf16, slower than fp32.
-BF16_CPU_FEATURES = ("amx_bf16", "avx512_bf16")
-
-
 def resolve_precision(precision: str, device: str | torch.device = "cpu") -> str:
     """The arithmetic G runs in: ``"auto"`` is bf16 on a CPU with native bf16 dot products
-    (:data:`BF16_CPU_FEATURES`), where it is 1.7-3x faster and changes the converted
-    mel-cepstrum by ~0.03 dB MCD, and fp32 elsewhere (on a GPU the network is cheap)."""
+    (:func:`vc.gan.runtime.cpu_has_native_bf16`), where it is 1.7-3x faster and changes the
+    converted mel-cepstrum by ~0.03 dB MCD, and fp32 elsewhere (on a GPU the network is cheap)."""
     if precision != "auto":
         if precision not in DTYPES:
             raise ValueError(f"precision must be auto, {' or '.join(DTYPES)}, got {precision!r}")
         return precision
-    capabilities = getattr(torch.cpu, "get_capabilities", None)  # torch >= 2.6; older ones: fp32
-    if torch.device(device).type != "cpu" or capabilities is None:
+    if torch.device(device).type != "cpu":
         return "fp32"
-    features = capabilities()
-    return "bf16" if any(features.get(name, False) for name in BF16_CPU_FEATURES) else "fp32"
+    return "bf16" if cpu_has_native_bf16() else "fp32"
 
 
 def _fold_batchnorm(conv: nn.Conv2d | nn.ConvTranspose2d, norm: nn.BatchNorm2d) -> None:

@@ -19,7 +19,21 @@ import torch.distributed as dist
 
 log = logging.getLogger(__name__)
 
-AMP_MODES = ("auto", "bf16", "fp16", "off")
+AMP_MODES = ("auto", "native", "bf16", "fp16", "off")
+
+#: CPU features (``torch.cpu.get_capabilities()``) with native bfloat16 dot products: AMX tiles
+#: (Intel Xeon since Sapphire Rapids) and AVX512-BF16 (Intel Cooper Lake, AMD Zen 4 and later).
+#: Without them oneDNN emulates bf16, slower than fp32.
+BF16_CPU_FEATURES = ("amx_bf16", "avx512_bf16")
+
+
+def cpu_has_native_bf16() -> bool:
+    """Whether this CPU computes bf16 dot products in hardware (:data:`BF16_CPU_FEATURES`)."""
+    capabilities = getattr(torch.cpu, "get_capabilities", None)  # torch >= 2.6; older ones: False
+    if capabilities is None:
+        return False
+    features = capabilities()
+    return any(features.get(name, False) for name in BF16_CPU_FEATURES)
 
 
 @dataclass(frozen=True)
@@ -96,16 +110,20 @@ def _warn_if_busy(threads: int) -> None:
 
 
 def resolve_amp(mode: str, device: torch.device) -> torch.dtype | None:
-    """The autocast dtype: ``auto`` is bf16 on CUDA cards that support it, off on the CPU.
+    """The autocast dtype: ``auto`` is bf16 on CUDA cards that support it, off on the CPU;
+    ``native`` is also bf16 on a CPU that has bf16 dot products in hardware (where a network of
+    wide convolutions trains ~1.5x faster; small ones can be slower, hence not the default).
 
     bf16 keeps fp32's exponent range, so it needs no loss scaling and does not overflow into the
     NaNs that fp16 defaults cause in several peer implementations.
     """
     if mode not in AMP_MODES:
         raise ValueError(f"amp must be one of {', '.join(AMP_MODES)}, got {mode!r}")
+    if mode == "native" and device.type == "cpu":
+        return torch.bfloat16 if cpu_has_native_bf16() else None
     if mode == "off" or (mode == "auto" and device.type != "cuda"):
         return None
-    if mode in ("auto", "bf16"):
+    if mode in ("auto", "native", "bf16"):
         if device.type == "cuda" and not torch.cuda.is_bf16_supported():
             if mode == "bf16":
                 raise RuntimeError("amp=bf16 requested but this GPU does not support bfloat16")

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from torch import Tensor
@@ -86,6 +87,11 @@ class StarGANVCConfig:
     # as the default because on the demo recipe "nearest" was not better overall (MCD 6.89 vs
     # 6.99 dB, but speaker ID 95.0 vs 98.3 %; one run each), unlike on the font images.
     upsample_init: str = "default"
+    # D also sees each frame's voicing (1 = the vocoder will excite it with pulses, 0 = noise) as a
+    # second input channel. A conversion keeps the source's voicing, so D can then tell an envelope
+    # that does not fit its excitation (a vowel-like spectrum in a frame synthesised as noise,
+    # which the F0 tracker later reads as voiced). Off: the paper's D(y, c).
+    discriminator_voicing: bool = False
 
     def band(self) -> tuple[int, int]:
         """The MCEP rows ``[lo, hi)`` the classifier sees, with a null ``hi`` resolved."""
@@ -212,14 +218,24 @@ class Discriminator(nn.Module):
         plans, self.height, self.t_mult, left = _plan_layers(cfg.discriminator, 1, cfg.mcep_dim,
                                                              "model.discriminator")
         k = cfg.num_speakers
+        self.voicing = cfg.discriminator_voicing
+        first_in = 2 if self.voicing else 1
         self.layers = nn.ModuleList(
-            GatedConv2d(p.in_ch + k, p.out_ch, p.kernel, p.stride, p.padding, norm=cfg.discriminator_norm)
-            for p in plans[:-1])
+            GatedConv2d((first_in if i == 0 else p.in_ch) + k, p.out_ch, p.kernel, p.stride, p.padding,
+                        norm=cfg.discriminator_norm)
+            for i, p in enumerate(plans[:-1]))
         last = plans[-1]
         self.out = nn.Conv2d(last.in_ch + k, 1, last.kernel, last.stride, last.padding)
 
-    def forward(self, y: Tensor, code: Tensor) -> Tensor:
-        h = _pad_to(y.unsqueeze(1), self.height, self.t_mult)
+    def forward(self, y: Tensor, code: Tensor, voiced: Tensor | None = None) -> Tensor:
+        """``voiced`` ``(B, N)`` (1 = voiced frame) is used only with ``discriminator_voicing``."""
+        h = y.unsqueeze(1)
+        if self.voicing:
+            if voiced is None or voiced.shape != (y.shape[0], y.shape[2]):
+                raise ValueError(f"this discriminator needs voicing (B, N) = {(y.shape[0], y.shape[2])}, got "
+                                 f"{None if voiced is None else tuple(voiced.shape)}")
+            h = torch.cat([h, voiced.to(y.dtype)[:, None, None, :].expand_as(h)], dim=1)
+        h = _pad_to(h, self.height, self.t_mult)
         for layer in self.layers:
             h = layer(concat_code(h, code))
         return self.out(concat_code(h, code)).flatten(1)

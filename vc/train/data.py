@@ -1,5 +1,8 @@
 """Training data held in memory: normalised MCEPs of every speaker and a seeded segment sampler.
 
+Each frame also keeps its voicing decision (F0 > 0 in the dump), which a voicing-conditioned
+discriminator (``model.discriminator_voicing``) reads beside the spectrum.
+
 A training step must not touch the disk or run Python loops over the batch: the whole set is
 read once into one contiguous float32 tensor ``(total_frames, Q)`` whose speaker blocks are
 contiguous (``SpeakerCorpus.speaker_frames(s)`` is a view), and a batch is drawn with a handful
@@ -12,6 +15,7 @@ import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -103,8 +107,10 @@ class SpeakerCorpus:
     """Normalised MCEPs of a set of utterances, padded to at least ``min_frames`` each."""
 
     def __init__(self, frames: Tensor, utt_offset: Tensor, utt_length: Tensor, utt_speaker: Tensor,
-                 utts: list[str], speakers: list[str]):
+                 utts: list[str], speakers: list[str], voiced: Tensor | None = None):
         self.frames = frames            # (total, Q) float32; speaker blocks contiguous
+        # (total,) float32, 1 where the frame is voiced (F0 > 0); all ones when not given
+        self.voiced = torch.ones(frames.shape[0]) if voiced is None else voiced
         self.utt_offset = utt_offset    # (U,) first frame of each utterance
         self.utt_length = utt_length    # (U,) frames (after padding)
         self.utt_speaker = utt_speaker  # (U,) speaker index
@@ -139,7 +145,7 @@ class SpeakerCorpus:
         items = list_dump(dump_dir, stats.speakers, strict=strict)
         if not items:
             raise TrainDataError(f"{dump_dir}: no utterances of the model's speakers")
-        arrays, lengths, spk_idx, padded = [], [], [], 0
+        arrays, voicing, lengths, spk_idx, padded = [], [], [], [], 0
         for item in tqdm(items, desc=f"load {Path(dump_dir).name}", unit="utt", disable=not progress,
                          dynamic_ncols=True):
             feats, fcfg = load_features(item.path)
@@ -148,10 +154,14 @@ class SpeakerCorpus:
                 raise TrainDataError(f"{item.path}: mcep is empty or holds NaN/inf")
             s = stats.index(item.speaker)
             x = normalize_mcep(feats.mcep, stats, s)
+            v = (feats.f0 > 0).astype(np.float32)[:, None]
+            if v.shape[0] != x.shape[0]:
+                raise TrainDataError(f"{item.path}: f0 has {v.shape[0]} frames, mcep {x.shape[0]}")
             if x.shape[0] < min_frames:
                 padded += 1
-                x = pad_frames(x, min_frames, pad_mode)
+                x, v = pad_frames(x, min_frames, pad_mode), pad_frames(v, min_frames, pad_mode)
             arrays.append(x)
+            voicing.append(v[:, 0])
             lengths.append(x.shape[0])
             spk_idx.append(s)
         if padded:
@@ -167,7 +177,16 @@ class SpeakerCorpus:
         log.info("%s: %d utterances, %d frames, %d speakers, %.1f MB in memory", dump_dir, len(items),
                  frames.shape[0], len(present), frames.numel() * 4 / 1e6)
         return cls(frames, offset, length, torch.tensor(spk_idx, dtype=torch.long), [i.utt for i in items],
-                   list(stats.speakers))
+                   list(stats.speakers), torch.from_numpy(np.concatenate(voicing)))
+
+
+class SegmentBatch(NamedTuple):
+    """One training batch: segments, their speakers, the targets they are converted to, voicing."""
+
+    x: Tensor        # (B, Q, segment) normalised MCEP
+    source: Tensor   # (B,) speaker of each segment
+    target: Tensor   # (B,) a different speaker for each segment
+    voiced: Tensor   # (B, segment) 1 where the source frame is voiced
 
 
 class SegmentSampler:
@@ -193,17 +212,18 @@ class SegmentSampler:
         self._window = torch.arange(segment)
         self.generator = torch.Generator().manual_seed(seed)
 
-    def sample(self) -> tuple[Tensor, Tensor, Tensor]:
-        """``(x (B, Q, segment), source (B,), target (B,))``."""
+    def sample(self) -> SegmentBatch:
+        """The next batch of segments (the same sequence for the same seed and state)."""
         g, b = self.generator, self.batch_size
         src = self._present[torch.randint(len(self._present), (b,), generator=g)]
         r = (torch.rand(b, generator=g, dtype=torch.float64) * self._spk_count[src]).long()
         pos = self._spk_begin[src] + torch.minimum(r, self._spk_count[src] - 1)
         utt = torch.searchsorted(self._cum_end, pos, right=True)
         start = self.corpus.utt_offset[utt] + (pos - self._cum_begin[utt])
-        x = self.corpus.frames[start[:, None] + self._window]        # (B, segment, Q)
+        frames = start[:, None] + self._window
+        x = self.corpus.frames[frames]                               # (B, segment, Q)
         tgt = (src + torch.randint(1, self.num_speakers, (b,), generator=g)) % self.num_speakers
-        return x.transpose(1, 2).contiguous(), src, tgt
+        return SegmentBatch(x.transpose(1, 2).contiguous(), src, tgt, self.corpus.voiced[frames])
 
     def state_dict(self) -> dict[str, Tensor]:
         return {"generator": self.generator.get_state()}

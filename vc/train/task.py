@@ -79,10 +79,10 @@ class VoiceConversionTask(GanTask):
 
     def next_batch(self, step: int) -> dict[str, Tensor]:
         assert self.sampler is not None, "setup() must run first"
-        x, src, tgt = self.sampler.sample()
+        x, src, tgt, voiced = self.sampler.sample()
         x = x.to(self.device, non_blocking=True)
         src, tgt = src.to(self.device), tgt.to(self.device)
-        return {"x": x, "src": src, "tgt": tgt,
+        return {"x": x, "src": src, "tgt": tgt, "voiced": voiced.to(self.device),
                 "c_src": one_hot(src, self.num_speakers), "c_tgt": one_hot(tgt, self.num_speakers)}
 
     def compute_losses(self, phase: str, nets: Mapping[str, nn.Module], batch: Any, step: int) -> PhaseLosses:
@@ -98,11 +98,13 @@ class VoiceConversionTask(GanTask):
         G, D = nets["G"], nets["D"]
         with torch.no_grad():
             fake = G(b["x"], b["c_tgt"])
-        real_out, fake_out = D(b["x"], b["c_src"]), D(fake, b["c_tgt"])
+        # a conversion keeps the source's voicing (its F0 track drives the vocoder), so the fake is
+        # judged under the same voicing mask as the real segment it came from
+        real_out, fake_out = D(b["x"], b["c_src"], b["voiced"]), D(fake, b["c_tgt"], b["voiced"])
         terms = {"adv": self.adv.d_loss(real_out, fake_out)}
         weights = {}
         if self.adv.name == "wgan":
-            terms["gp"] = gradient_penalty(lambda y: D(y, b["c_tgt"]), b["x"], fake)
+            terms["gp"] = gradient_penalty(lambda y: D(y, b["c_tgt"], b["voiced"]), b["x"], fake)
             weights["gp"] = self.cfg.loss.lambda_gp
         return PhaseLosses(terms, weights)
 
@@ -117,7 +119,7 @@ class VoiceConversionTask(GanTask):
         fake = G(b["x"], b["c_tgt"])
         cls_logits = C(fake)
         terms = {
-            "adv": self.adv.g_loss(D(fake, b["c_tgt"])),
+            "adv": self.adv.g_loss(D(fake, b["c_tgt"], b["voiced"])),
             "cls": classification_loss(cls_logits, b["tgt"]),
             "cyc": cycle_loss(b["x"], G(fake, b["c_src"])),
         }
