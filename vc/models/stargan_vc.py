@@ -11,7 +11,9 @@ All three networks treat a normalised MCEP sequence as a one-channel image of he
   returns one logit per time patch, shape ``(B, P)``; the paper's decision is the product of the
   per-patch probabilities, which is what ``vc.gan.losses`` computes (as a mean of
   per-patch log-probabilities with ``logsigmoid``) for the ``nonsaturating`` loss; LSGAN, WGAN
-  and hinge treat every patch's raw output as one sample.
+  and hinge treat every patch's raw output as one sample. With ``discriminator_voicing`` it also
+  reads a frame's voicing as a second input channel, ``D(y, c, v)`` (not in the paper; see the
+  config field for why).
 * ``Classifier``: gated-CNN speaker classifier over a band of MCEP rows (default the lowest
   eight, which carry most speaker identity and little phonetic detail); it returns per-segment
   logits ``(B, K, S)``, aggregated as the product of per-segment probabilities.
