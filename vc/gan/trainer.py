@@ -50,7 +50,8 @@ class TrainerConfig:
     checkpoint_every: int = 1000
     keep_checkpoints: int = 3
     sample_every: int = 0               # 0: only at the end
-    amp: str = "auto"                   # auto (bf16 on CUDA, off on CPU) | native (also bf16 on CPUs with bf16 units) | bf16 | fp16 | off
+    # auto (bf16 on CUDA, off on CPU) | native (auto + bf16 on CPUs with bf16 units) | bf16 | fp16 | off
+    amp: str = "auto"
     adam_impl: str = "default"          # default | foreach | fused | single (torch's per-tensor loop)
     channels_last: bool = False
     compile: bool = False               # torch.compile each network's forward
