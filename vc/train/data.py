@@ -107,10 +107,9 @@ class SpeakerCorpus:
     """Normalised MCEPs of a set of utterances, padded to at least ``min_frames`` each."""
 
     def __init__(self, frames: Tensor, utt_offset: Tensor, utt_length: Tensor, utt_speaker: Tensor,
-                 utts: list[str], speakers: list[str], voiced: Tensor | None = None):
+                 utts: list[str], speakers: list[str], voiced: Tensor):
         self.frames = frames            # (total, Q) float32; speaker blocks contiguous
-        # (total,) float32, 1 where the frame is voiced (F0 > 0); all ones when not given
-        self.voiced = torch.ones(frames.shape[0]) if voiced is None else voiced
+        self.voiced = voiced            # (total,) float32, 1 where the frame is voiced (F0 > 0)
         self.utt_offset = utt_offset    # (U,) first frame of each utterance
         self.utt_length = utt_length    # (U,) frames (after padding)
         self.utt_speaker = utt_speaker  # (U,) speaker index
@@ -154,9 +153,7 @@ class SpeakerCorpus:
                 raise TrainDataError(f"{item.path}: mcep is empty or holds NaN/inf")
             s = stats.index(item.speaker)
             x = normalize_mcep(feats.mcep, stats, s)
-            v = (feats.f0 > 0).astype(np.float32)[:, None]
-            if v.shape[0] != x.shape[0]:
-                raise TrainDataError(f"{item.path}: f0 has {v.shape[0]} frames, mcep {x.shape[0]}")
+            v = feats.voiced.astype(np.float32)[:, None]  # Features checked that f0 and mcep align
             if x.shape[0] < min_frames:
                 padded += 1
                 x, v = pad_frames(x, min_frames, pad_mode), pad_frames(v, min_frames, pad_mode)
