@@ -130,6 +130,36 @@ def test_network_runs_g_on_normalised_mcep_with_the_target_code(bundle: Path, co
     assert not np.allclose(out, baseline.convert_mcep(a, "low"), atol=1e-2)
 
 
+@pytest.mark.parametrize("precision", ["fp32", "bf16"])
+def test_voicing_conditioned_generator_gets_the_source_voicing(tmp_path: Path, precision: str) -> None:
+    import torch
+
+    from vc.train.bundle import load_generator
+
+    bundle = random_bundle(tmp_path / "exp" / "voicing", speaker_waves(SPEAKERS, SR),
+                           FeatureConfig(sample_rate=SR, mcep_dim=24), model={**TINY_MODEL, "generator_voicing": True})
+    stored_g = load_generator(bundle)[0]
+    converter = Converter.from_bundle(bundle, precision=precision, pause_db=0.0)
+    wave, _ = speech_like(0.9, SR, 150.0, seed=8)
+    for source in ("mid", None):  # a known speaker's statistics, and an unseen speaker's estimated ones
+        a = converter.analyze(wave, SR, source=source)
+        assert 0 < a.features.voiced.sum() < len(a.features.voiced)  # voiced and unvoiced frames
+        x = ((a.features.mcep - a.mcep_mean) / a.mcep_std).astype(np.float32)
+        t = converter.stats.index("low")
+        code = torch.eye(len(converter.stats.speakers))[[t]]
+        voiced = torch.from_numpy(a.features.voiced.astype(np.float32))[None]
+        with torch.no_grad():
+            y = stored_g(torch.from_numpy(x.T.copy())[None], code, voiced)[0].numpy().T
+            flipped = stored_g(torch.from_numpy(x.T.copy())[None], code, 1 - voiced)[0].numpy().T
+        expected = y * converter.stats.mcep_std[t] + converter.stats.mcep_mean[t]
+        out = converter.convert_mcep(a, "low")
+        tol = 1e-4 if precision == "fp32" else 0.05 * (1 + np.abs(expected).max())
+        np.testing.assert_allclose(out, expected, atol=tol)
+        assert np.abs(flipped - y).max() > 0.1  # the voicing matters to this G
+        wav, sr = converter.convert_analysis(a, "low")
+        assert sr == SR and np.isfinite(wav).all()
+
+
 def test_inference_rewrite_is_exact_with_trained_batch_norm_statistics() -> None:
     import torch
 

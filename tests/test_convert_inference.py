@@ -22,16 +22,26 @@ def _trained_like(cfg: dict) -> Generator:
     return g
 
 
-@pytest.mark.parametrize("arch", [TINY_MODEL, {}], ids=["tiny", "paper"])
+ARCHS = [TINY_MODEL, {}, {**TINY_MODEL, "generator_voicing": True}, {"generator_voicing": True}]
+ARCH_IDS = ["tiny", "paper", "tiny-voicing", "paper-voicing"]
+
+
+def _voicing(frames: int) -> torch.Tensor:
+    """Two utterances' voicing: runs of voiced and unvoiced frames, different in each."""
+    t = torch.arange(frames)
+    return torch.stack([(t // 7) % 2, (t // 3 + 1) % 2]).float()
+
+
+@pytest.mark.parametrize("arch", ARCHS, ids=ARCH_IDS)
 @pytest.mark.parametrize("frames", [1, 37, 203])
 def test_inference_generator_matches_the_stored_network(arch: dict, frames: int) -> None:
     g = _trained_like({"num_speakers": 3, "mcep_dim": 20, **arch})
     fast = prepare_for_inference(g, 3, 20)
     assert isinstance(fast, InferenceGenerator)
-    x, code = torch.randn(2, 20, frames), torch.eye(3)[[0, 2]]
+    x, code, voiced = torch.randn(2, 20, frames), torch.eye(3)[[0, 2]], _voicing(frames)
     with torch.no_grad():
-        ref = g(x, code)
-    out = fast(x, code)  # no autograd in the prepared copy, whatever the grad mode
+        ref = g(x, code, voiced)
+    out = fast(x, code, voiced)  # no autograd in the prepared copy, whatever the grad mode
     assert out.shape == ref.shape == (2, 20, frames) and not out.requires_grad
     torch.testing.assert_close(out, ref, atol=1e-5, rtol=1e-4)
 
@@ -45,7 +55,7 @@ def test_unsupported_generators_run_as_stored() -> None:
         torch.testing.assert_close(fast(x, code), g(x, code), atol=1e-5, rtol=1e-4)
 
 
-@pytest.mark.parametrize("arch", [TINY_MODEL, {}], ids=["tiny", "paper"])
+@pytest.mark.parametrize("arch", ARCHS, ids=ARCH_IDS)
 def test_bf16_copy_is_cast_once_and_close_to_the_stored_network(arch: dict) -> None:
     from vc.convert.inference import CastGenerator
 
@@ -53,10 +63,10 @@ def test_bf16_copy_is_cast_once_and_close_to_the_stored_network(arch: dict) -> N
     fast = prepare_for_inference(g, 3, 20, dtype=torch.bfloat16)
     assert isinstance(fast, CastGenerator) and isinstance(fast.generator, InferenceGenerator)
     assert {p.dtype for p in fast.parameters()} == {torch.bfloat16}
-    x, code = torch.randn(2, 20, 121), torch.eye(3)[[0, 2]]
+    x, code, voiced = torch.randn(2, 20, 121), torch.eye(3)[[0, 2]], _voicing(121)
     with torch.no_grad():
-        ref = g(x, code)
-    out = fast(x, code)
+        ref = g(x, code, voiced)
+    out = fast(x, code, voiced)
     assert out.dtype == torch.float32 and out.shape == ref.shape  # G's float32 interface kept
     err = (out - ref).abs().max() / (1 + ref.abs().max())
     assert 0 < err < 0.05  # bfloat16 rounding, not a different function

@@ -39,25 +39,41 @@ def test_odd_height_and_short_input():
     assert g(x, one_hot(torch.tensor([0]), 3)).shape == (1, 25, 3)
 
 
-def test_voicing_conditioned_discriminator():
+@pytest.mark.parametrize("net", ["D", "G"])
+def test_voicing_conditioned_networks(net: str):
     torch.manual_seed(0)
     cfg = _cfg(24, tiny=True)
-    cfg.discriminator_voicing = True
-    d = build_stargan_vc(cfg)["D"].eval()
+    setattr(cfg, {"D": "discriminator_voicing", "G": "generator_voicing"}[net], True)
+    m = build_stargan_vc(cfg)[net].eval()
     x, code = torch.randn(2, 24, 61), one_hot(torch.tensor([0, 2]), 3)
     voiced = (torch.arange(61) % 10 < 6).float().expand(2, 61)
     with torch.no_grad():
-        out = d(x, code, voiced)
-        assert out.shape == (2, -(-61 // 2))  # the tiny D halves time once
-        assert not torch.allclose(out, d(x, code, 1.0 - voiced))  # the decision depends on the voicing
+        out = m(x, code, voiced)
+        assert out.shape == {"D": (2, -(-61 // 2)), "G": (2, 24, 61)}[net]  # the tiny D halves time once
+        assert not torch.allclose(out, m(x, code, 1.0 - voiced))  # the output depends on the voicing
     with pytest.raises(ValueError, match="needs voicing"):
-        d(x, code)
+        m(x, code)
     with pytest.raises(ValueError, match="needs voicing"):
-        d(x, code, voiced[:, :60])
-    # the paper's D ignores the argument
-    plain = build_stargan_vc(_cfg(24, tiny=True))["D"].eval()
+        m(x, code, voiced[:, :60])
+    # the paper's networks ignore the argument
+    plain = build_stargan_vc(_cfg(24, tiny=True))[net].eval()
     with torch.no_grad():
         assert torch.equal(plain(x, code), plain(x, code, voiced))
+
+
+def test_generator_sees_voicing_at_each_decoder_resolution():
+    cfg = StarGANVCConfig(num_speakers=3, mcep_dim=36, generator_voicing=True)  # the paper's G: time / 4
+    g = build_stargan_vc(cfg)["G"]
+    code = one_hot(torch.tensor([1]), 3)
+    voiced = torch.tensor([[1, 1, 0, 0, 1, 0, 1, 1, 1, 0]], dtype=torch.float32)  # 10 frames, padded to 12
+    conds = g.decoder_conditions(code, voiced, 10)
+    assert [c.shape[-1] for c in conds] == [3, 3, 3, 6, 12]
+    for c in conds:
+        assert c.shape[:3] == (1, 4, 1) and torch.equal(c[0, :3, 0], code[0, :, None].expand(3, c.shape[-1]))
+    padded = torch.cat([voiced[0], voiced[0, -1:].expand(2)])  # edge-padded like the MCEPs
+    torch.testing.assert_close(conds[0][0, 3, 0], padded.view(3, 4).mean(1))  # fraction voiced per position
+    torch.testing.assert_close(conds[3][0, 3, 0], padded.view(6, 2).mean(1))
+    assert torch.equal(conds[4][0, 3, 0], padded)
 
 
 def test_generator_depends_on_target_code():

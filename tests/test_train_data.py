@@ -86,9 +86,11 @@ def test_fixed_segments_are_deterministic(dump):
     feats, stats_path = dump
     corpus = SpeakerCorpus.load(feats, SpeakerStats.load(stats_path), min_frames=32, pad_mode="edge",
                                 progress=False)
-    x, spk = fixed_segments(corpus, 32)
-    assert x.shape[1:] == (24, 32) and len(x) == len(spk)
-    y, _ = fixed_segments(corpus, 32, max_segments=5)
+    x, spk, voiced = fixed_segments(corpus, 32)
+    assert x.shape[1:] == (24, 32) and len(x) == len(spk) and voiced.shape == (len(x), 32)
+    off = int(corpus.utt_offset[0])  # the first segment is the first utterance's first 32 frames
+    assert torch.equal(x[0], corpus.frames[off:off + 32].T) and torch.equal(voiced[0], corpus.voiced[off:off + 32])
+    y, _, _ = fixed_segments(corpus, 32, max_segments=5)
     assert len(y) == 5 and torch.equal(y, fixed_segments(corpus, 32, max_segments=5)[0])
 
 

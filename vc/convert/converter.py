@@ -297,11 +297,14 @@ class Converter:
         tgt = self.stats.index(target)
         mcep = analysis.features.mcep
         with torch.inference_mode():  # no autograd bookkeeping: G is a fixed function here
+            # the source's voicing is what the vocoder will excite the converted envelope with
+            voiced = analysis.features.voiced
             if analysis.source_index is not None:
-                out = run_generator(self.generator, mcep, self.stats.index(analysis.source), tgt, self.stats)
+                out = run_generator(self.generator, mcep, self.stats.index(analysis.source), tgt, self.stats,
+                                    voiced=voiced)
             else:
                 out = run_generator(self.generator, mcep, 0, tgt, self.stats,
-                                    source_stats=(analysis.mcep_mean, analysis.mcep_std))
+                                    source_stats=(analysis.mcep_mean, analysis.mcep_std), voiced=voiced)
         if self.options.pause_db > 0:
             mapped_c0 = self.statistical_mapping(analysis, target)[:, 0]
             out[:, 0] = limit_pause_level(out[:, 0], mapped_c0, self.options.pause_db)

@@ -148,8 +148,8 @@ class CastGenerator(nn.Module):
         self.generator = generator.to(dtype)
         self.dtype = dtype
 
-    def forward(self, x: torch.Tensor, code: torch.Tensor) -> torch.Tensor:
-        return self.generator(x.to(self.dtype), code.to(self.dtype)).float()
+    def forward(self, x: torch.Tensor, code: torch.Tensor, voiced: torch.Tensor | None = None) -> torch.Tensor:
+        return self.generator(x.to(self.dtype), code.to(self.dtype), voiced).float()
 
 
 @torch.no_grad()
@@ -158,9 +158,10 @@ def prepare_for_inference(generator: nn.Module, num_speakers: int, mcep_dim: int
     """An eval-mode copy of ``generator`` with batch norms folded and channels-last weights, in
     ``dtype`` (float32 or bfloat16) behind a float32 interface.
 
-    ``generator(x (B, mcep_dim, T), code (B, num_speakers))`` is the interface; the copy is
-    verified on a random ``frames``-frame input against the original (and the original returned
-    if they differ by more than ``dtype``'s rounding).
+    ``generator(x (B, mcep_dim, T), code (B, num_speakers), voiced (B, T))`` is the interface
+    (``voiced`` read only by a voicing-conditioned G); the copy is verified on a random
+    ``frames``-frame input against the original (and the original returned if they differ by more
+    than ``dtype``'s rounding).
     """
     generator = generator.eval()
     fast = copy.deepcopy(generator)
@@ -178,7 +179,8 @@ def prepare_for_inference(generator: nn.Module, num_speakers: int, mcep_dim: int
     x = torch.randn(1, mcep_dim, frames, generator=torch.Generator().manual_seed(0)).to(device)
     code = torch.zeros(1, num_speakers, device=device)
     code[0, num_speakers - 1] = 1.0
-    ref, out = generator(x, code), fast(x, code)
+    voiced = (torch.rand(1, frames, generator=torch.Generator().manual_seed(1)) > 0.5).float().to(device)
+    ref, out = generator(x, code, voiced), fast(x, code, voiced)
     err = float((ref - out).abs().max()) / (1.0 + float(ref.abs().max()))
     if not err <= TOLERANCE[dtype]:
         log.warning("inference rewrite of the generator changed its output (relative error %.2g); "
@@ -241,7 +243,7 @@ class InferenceGenerator(nn.Module):
         encoder, decoder = getattr(generator, "encoder", None), getattr(generator, "decoder", None)
         if not isinstance(encoder, nn.ModuleList) or not isinstance(decoder, nn.ModuleList) or len(decoder) < 2:
             return False
-        if not all(hasattr(generator, a) for a in ("height", "t_mult")):
+        if not all(hasattr(generator, a) for a in ("height", "t_mult", "decoder_conditions")):
             return False
 
         def gated(m: nn.Module, kind: type) -> bool:
@@ -292,19 +294,20 @@ class InferenceGenerator(nn.Module):
     @staticmethod
     def _new_map(like: torch.Tensor, channels: int, height: int, width: int,
                  extra: torch.Tensor | None) -> torch.Tensor:
-        """An empty NHWC map of ``channels`` feature channels followed by ``extra``'s (B, K) code
-        tiled as K more channels (already filled in) when given."""
+        """An empty NHWC map of ``channels`` feature channels followed by ``extra``'s K channels
+        (already filled in) when given: ``extra`` is a decoder condition ``(B, K, 1, 1|width)``
+        (the code, and the voicing when G reads it), tiled over the map."""
         k = 0 if extra is None else extra.shape[1]
         out = torch.empty((like.shape[0], channels + k, height, width), dtype=like.dtype, device=like.device,
                           memory_format=torch.channels_last)
         if extra is not None:
-            out[:, channels:] = extra.to(like.dtype)[:, :, None, None]
+            out[:, channels:] = extra.to(like.dtype)
         return out
 
     def _glu_into(self, conv: nn.Conv2d | nn.ConvTranspose2d, h: torch.Tensor,
                   extra: torch.Tensor | None) -> torch.Tensor:
         """The gated layer ``conv`` applied to ``h``, into a new NHWC map followed by ``extra``'s
-        (B, K) code tiled as K more channels when given."""
+        channels when given (see :meth:`_new_map`)."""
         c = conv.out_channels // 2
         if (isinstance(conv, nn.Conv2d) and conv.padding_mode == "zeros" and conv.groups == 1
                 and tuple(conv.dilation) == (1, 1) and not isinstance(conv.padding, str)):  # str: 'same'
@@ -352,14 +355,16 @@ class InferenceGenerator(nn.Module):
             out = out + self.last_bias
         return out.unsqueeze(1)
 
-    def forward(self, x: torch.Tensor, code: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, code: torch.Tensor, voiced: torch.Tensor | None = None) -> torch.Tensor:
         from vc.models.stargan_vc import _pad_to
 
         g = self.generator
         q, n = x.shape[1], x.shape[2]
+        # the last encoder layer's map carries the first decoder layer's condition, and so on
+        conditions = g.decoder_conditions(code.to(x.dtype), voiced, n)
         h = _pad_to(x.unsqueeze(1), g.height, g.t_mult).contiguous(memory_format=torch.channels_last)
         for i, layer in enumerate(g.encoder):
-            h = self._glu_into(layer.conv, h, code if i == len(g.encoder) - 1 else None)
-        for layer, phases in zip(g.decoder[:-1], self.phases):
-            h = self._glu_into(layer.conv, h, code) if phases is None else self._subpixel_glu(layer, phases, h, code)
+            h = self._glu_into(layer.conv, h, conditions[0] if i == len(g.encoder) - 1 else None)
+        for layer, phases, cond in zip(g.decoder[:-1], self.phases, conditions[1:]):
+            h = self._glu_into(layer.conv, h, cond) if phases is None else self._subpixel_glu(layer, phases, h, cond)
         return self._last_layer(h)[:, 0, :q, :n]

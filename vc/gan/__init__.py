@@ -20,7 +20,7 @@ Pieces
     ``joint_forward(D, real_args, fake_args)``: one pass over real and fake samples concatenated
     (cheaper than two small passes; exact for networks without batch statistics).
 ``conditioning``
-    ``one_hot``, ``tile_code(code, like)``, ``concat_code(x, code)`` (1-D or 2-D maps),
+    ``one_hot``, ``tile_code(code, like)``, ``concat_code(x, code)`` (1-D or 2-D maps), ``concat_map(x, cond)``,
     ``ConditionalInstanceNorm(num_features, code_dim)``, ``AdaIN(style_dim, num_features)``.
 ``layers``
     ``GatedConv1d``, ``GatedConv2d``, ``GatedConvTranspose2d`` (conv -> norm -> GLU; norm in
@@ -90,7 +90,7 @@ run single steps without logging or checkpoints (benchmarks). ``result.step``, `
 """
 from vc.gan.batching import joint_forward
 from vc.gan.checkpoint import CheckpointError, CheckpointManager, load_checkpoint, save_checkpoint
-from vc.gan.conditioning import AdaIN, ConditionalInstanceNorm, concat_code, one_hot, tile_code
+from vc.gan.conditioning import AdaIN, ConditionalInstanceNorm, concat_code, concat_map, one_hot, tile_code
 from vc.gan.ema import EMA
 from vc.gan.layers import (UPSAMPLE_INITS, GatedConv1d, GatedConv2d, GatedConvTranspose2d, init_upsampling_,
                            nearest_upsample_init_)
@@ -106,7 +106,7 @@ __all__ = [
     "ConditionalInstanceNorm", "EMA", "GanTask", "GatedConv1d", "GatedConv2d", "GatedConvTranspose2d",
     "LinearSchedule", "NonFiniteLossError", "OptimizerSpec", "Phase", "PhaseLosses", "TrainContext",
     "TrainResult", "Trainer", "TrainerConfig", "UPSAMPLE_INITS", "classification_accuracy", "classification_loss",
-    "concat_code", "cycle_loss", "get_adversarial_loss", "gradient_penalty", "identity_loss", "init_upsampling_",
+    "concat_code", "concat_map", "cycle_loss", "get_adversarial_loss", "gradient_penalty", "identity_loss", "init_upsampling_",
     "joint_forward", "l1_loss", "linear_decay_factor", "load_checkpoint", "nearest_upsample_init_", "one_hot",
     "r1_penalty", "save_checkpoint", "tile_code",
 ]

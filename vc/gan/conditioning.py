@@ -1,7 +1,8 @@
 """Ways of telling a network which domain (speaker, attribute set, style) to produce.
 
 * ``one_hot`` / ``tile_code`` / ``concat_code``: StarGAN's spatially replicated label code,
-  concatenated as extra channels (works for 1-D ``(B, C, T)`` and 2-D ``(B, C, H, W)`` maps).
+  concatenated as extra channels (works for 1-D ``(B, C, T)`` and 2-D ``(B, C, H, W)`` maps);
+  ``concat_map`` for conditioning that also varies along an axis.
 * ``ConditionalInstanceNorm``: instance norm whose scale and shift are looked up from the code
   (Dumoulin et al.; StarGAN-VC2 uses a source-target variant of it).
 * ``AdaIN``: instance norm modulated by a continuous style vector (StarGAN v2).
@@ -30,6 +31,13 @@ def tile_code(code: Tensor, like: Tensor) -> Tensor:
 def concat_code(x: Tensor, code: Tensor) -> Tensor:
     """Append the tiled code to ``x`` as extra channels (StarGAN's label conditioning)."""
     return torch.cat([x, tile_code(code, x)], dim=1)
+
+
+def concat_map(x: Tensor, cond: Tensor) -> Tensor:
+    """Append ``cond`` ``(B, C, 1|H, 1|W)`` to ``x`` ``(B, C', H, W)`` as extra channels, broadcast
+    over the axes where it has size 1: a code (size 1 on both) or side information that varies
+    along one axis, such as a per-frame value tiled over frequency."""
+    return torch.cat([x, cond.to(x.dtype).expand(-1, -1, *x.shape[2:])], dim=1)
 
 
 class ConditionalInstanceNorm(nn.Module):

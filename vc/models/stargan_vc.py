@@ -6,7 +6,9 @@ All three networks treat a normalised MCEP sequence as a one-channel image of he
 * ``Generator``: fully convolutional encoder-decoder. The encoder downsamples time and frequency
   and its last layer collapses the remaining height to 1; the decoder mirrors it with transposed
   gated convolutions and sees the target speaker's one-hot code tiled over the feature map at
-  every layer. Its output is ``(B, Q, N)`` for any ``N``.
+  every layer. Its output is ``(B, Q, N)`` for any ``N``. With ``generator_voicing`` the decoder
+  also sees each frame's voicing (averaged over the frames a decoder position covers) beside the
+  code, ``G(x, c, v)`` (not in the paper either).
 * ``Discriminator``: gated-CNN PatchGAN on ``(y, c)``, the code tiled in at every layer. It
   returns one logit per time patch, shape ``(B, P)``; the paper's decision is the product of the
   per-patch probabilities, which is what ``vc.gan.losses`` computes (as a mean of
@@ -33,7 +35,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch import Tensor
 
-from vc.gan.conditioning import concat_code
+from vc.gan.conditioning import concat_code, concat_map
 from vc.gan.layers import UPSAMPLE_INITS, GatedConv2d, GatedConvTranspose2d, init_upsampling_
 
 
@@ -94,6 +96,11 @@ class StarGANVCConfig:
     # that does not fit its excitation (a vowel-like spectrum in a frame synthesised as noise,
     # which the F0 tracker later reads as voiced). Off: the paper's D(y, c).
     discriminator_voicing: bool = False
+    # G's decoder also sees the voicing the synthesis will use (the source's), as one more tiled
+    # channel beside the code, at every decoder layer's time resolution (the fraction of voiced
+    # frames under each position). Without it G must guess from the source spectrum which frames
+    # the vocoder will excite with noise, and at voicing boundaries it cannot. Off: G(x, c).
+    generator_voicing: bool = False
 
     def band(self) -> tuple[int, int]:
         """The MCEP rows ``[lo, hi)`` the classifier sees, with a null ``hi`` resolved."""
@@ -180,16 +187,24 @@ def _pad_to(x: Tensor, height: int, t_mult: int) -> Tensor:
 
 
 class Generator(nn.Module):
-    """``G(x, c)``: normalised MCEP ``(B, Q, N)`` and target code ``(B, K)`` -> ``(B, Q, N)``."""
+    """``G(x, c[, v])``: normalised MCEP ``(B, Q, N)``, target code ``(B, K)`` (and, with
+    ``generator_voicing``, the frames' voicing ``(B, N)``) -> ``(B, Q, N)``."""
 
     def __init__(self, cfg: StarGANVCConfig):
         super().__init__()
         cfg.check()
         self.num_speakers, self.mcep_dim = cfg.num_speakers, cfg.mcep_dim
+        self.voicing = cfg.generator_voicing
         plans, self.height, self.t_mult, _ = _plan_layers(cfg.generator, 1, cfg.mcep_dim, "model.generator")
         self.encoder = nn.ModuleList(
             GatedConv2d(p.in_ch, p.out_ch, p.kernel, p.stride, p.padding, norm=cfg.generator_norm) for p in plans)
-        k = cfg.num_speakers
+        # each decoder layer's input covers this many frames per position (its encoder mirror's output)
+        factors, f = [], 1
+        for p in plans:
+            f *= p.stride[1]
+            factors.append(f)
+        self.decoder_time_factors = factors[::-1]
+        k = cfg.num_speakers + (1 if self.voicing else 0)
         decoder: list[nn.Module] = []
         for i, p in enumerate(reversed(plans)):
             out_ch = p.in_ch  # mirror: each decoder layer restores its encoder layer's input width
@@ -201,13 +216,33 @@ class Generator(nn.Module):
         self.decoder = nn.ModuleList(decoder)
         init_upsampling_(self.decoder, cfg.upsample_init)
 
-    def forward(self, x: Tensor, code: Tensor) -> Tensor:
+    def decoder_conditions(self, code: Tensor, voiced: Tensor | None, frames: int) -> list[Tensor]:
+        """What each decoder layer sees beside its input map, as ``(B, K[+1], 1, 1|W)`` to be
+        broadcast over the map's height (and width): the code, and with ``generator_voicing`` the
+        voicing of the ``frames``-frame input (edge-padded like the input) averaged per position."""
+        b = code.shape[0]
+        if not self.voicing:
+            return [code[:, :, None, None]] * len(self.decoder)
+        if voiced is None or voiced.shape != (b, frames):
+            raise ValueError(f"this generator needs voicing (B, N) = {(b, frames)}, got "
+                             f"{None if voiced is None else tuple(voiced.shape)}")
+        padded = -(-frames // self.t_mult) * self.t_mult
+        v = F.pad(voiced.to(code.dtype)[:, None, :], (0, padded - frames), mode="replicate")
+        out = []
+        for f in self.decoder_time_factors:
+            vf = F.avg_pool1d(v, f) if f > 1 else v
+            out.append(torch.cat([code[:, :, None, None].expand(-1, -1, 1, vf.shape[-1]), vf[:, :, None, :]], 1))
+        return out
+
+    def forward(self, x: Tensor, code: Tensor, voiced: Tensor | None = None) -> Tensor:
+        """``voiced`` ``(B, N)`` (1 = voiced frame) is used only with ``generator_voicing``."""
         q, n = x.shape[1], x.shape[2]
+        conditions = self.decoder_conditions(code.to(x.dtype), voiced, n)
         h = _pad_to(x.unsqueeze(1), self.height, self.t_mult)
         for layer in self.encoder:
             h = layer(h)
-        for layer in self.decoder:
-            h = layer(concat_code(h, code))
+        for layer, cond in zip(self.decoder, conditions):
+            h = layer(concat_map(h, cond))
         return h[:, 0, :q, :n]
 
 

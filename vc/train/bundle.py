@@ -142,12 +142,14 @@ def load_generator(bundle_dir: str | os.PathLike, device: str | torch.device = "
 
 @torch.no_grad()
 def convert_mcep(generator: nn.Module, mcep: np.ndarray, source: int, target: int, stats: SpeakerStats,
-                 source_stats: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+                 source_stats: tuple[np.ndarray, np.ndarray] | None = None,
+                 voiced: np.ndarray | None = None) -> np.ndarray:
     """Convert one utterance's MCEP ``(T, Q)`` from speaker index ``source`` to ``target``.
 
     Normalises with the source speaker's statistics (or ``source_stats = (mean, std)`` for a
-    speaker the model has not seen), runs G with the target's one-hot code over the whole
-    utterance (any length), and de-normalises with the target speaker's statistics.
+    speaker the model has not seen), runs G with the target's one-hot code (and the frames'
+    voicing ``(T,)``, which a voicing-conditioned G needs) over the whole utterance (any length),
+    and de-normalises with the target speaker's statistics.
     """
     if source_stats is not None:
         mean, std = source_stats
@@ -157,5 +159,6 @@ def convert_mcep(generator: nn.Module, mcep: np.ndarray, source: int, target: in
     device = next(generator.parameters()).device
     code = torch.zeros(1, len(stats.speakers), device=device)
     code[0, target] = 1.0
-    y = generator(torch.from_numpy(x.T.copy()).unsqueeze(0).to(device), code)
+    v = None if voiced is None else torch.as_tensor(np.asarray(voiced), dtype=torch.float32, device=device)[None]
+    y = generator(torch.from_numpy(x.T.copy()).unsqueeze(0).to(device), code, v)
     return denormalize_mcep(y[0].float().cpu().numpy().T, stats, target)

@@ -1,7 +1,8 @@
 """Training data held in memory: normalised MCEPs of every speaker and a seeded segment sampler.
 
 Each frame also keeps its voicing decision (F0 > 0 in the dump), which a voicing-conditioned
-discriminator (``model.discriminator_voicing``) reads beside the spectrum.
+discriminator or generator (``model.discriminator_voicing``, ``model.generator_voicing``) reads
+beside the spectrum.
 
 A training step must not touch the disk or run Python loops over the batch: the whole set is
 read once into one contiguous float32 tensor ``(total_frames, Q)`` whose speaker blocks are
@@ -230,11 +231,11 @@ class SegmentSampler:
 
 
 def fixed_segments(corpus: SpeakerCorpus, segment: int, max_segments: int | None = None,
-                   seed: int = 0) -> tuple[Tensor, Tensor]:
+                   seed: int = 0) -> tuple[Tensor, Tensor, Tensor]:
     """Non-overlapping segments of every utterance (deterministic), for held-out measurements.
 
-    Returns ``(x (N, Q, segment), speaker (N,))``; with ``max_segments`` a seeded subset
-    balanced by taking segments in a fixed random order.
+    Returns ``(x (N, Q, segment), speaker (N,), voiced (N, segment))``; with ``max_segments`` a
+    seeded subset balanced by taking segments in a fixed random order.
     """
     idx, spk = [], []
     for u in range(len(corpus.utts)):
@@ -248,5 +249,5 @@ def fixed_segments(corpus: SpeakerCorpus, segment: int, max_segments: int | None
         keep = torch.randperm(len(starts), generator=torch.Generator().manual_seed(seed))[:max_segments]
         keep = keep.sort().values
         starts, speakers = starts[keep], speakers[keep]
-    x = corpus.frames[starts[:, None] + torch.arange(segment)]
-    return x.transpose(1, 2).contiguous(), speakers
+    frames = starts[:, None] + torch.arange(segment)
+    return corpus.frames[frames].transpose(1, 2).contiguous(), speakers, corpus.voiced[frames]

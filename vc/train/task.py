@@ -97,7 +97,7 @@ class VoiceConversionTask(GanTask):
     def d_losses(self, nets: Mapping[str, nn.Module], b: dict[str, Tensor]) -> PhaseLosses:
         G, D = nets["G"], nets["D"]
         with torch.no_grad():
-            fake = G(b["x"], b["c_tgt"])
+            fake = G(b["x"], b["c_tgt"], b["voiced"])
         # a conversion keeps the source's voicing (its F0 track drives the vocoder), so the fake is
         # judged under the same voicing mask as the real segment it came from
         real_out, fake_out = D(b["x"], b["c_src"], b["voiced"]), D(fake, b["c_tgt"], b["voiced"])
@@ -116,16 +116,18 @@ class VoiceConversionTask(GanTask):
     def g_losses(self, nets: Mapping[str, nn.Module], b: dict[str, Tensor], step: int) -> PhaseLosses:
         G, D, C = nets["G"], nets["D"], nets["C"]
         lc = self.cfg.loss
-        fake = G(b["x"], b["c_tgt"])
+        # G is told (with model.generator_voicing) the voicing its output will be synthesised with:
+        # the source's, for the conversion and for the way back alike
+        fake = G(b["x"], b["c_tgt"], b["voiced"])
         cls_logits = C(fake)
         terms = {
             "adv": self.adv.g_loss(D(fake, b["c_tgt"], b["voiced"])),
             "cls": classification_loss(cls_logits, b["tgt"]),
-            "cyc": cycle_loss(b["x"], G(fake, b["c_src"])),
+            "cyc": cycle_loss(b["x"], G(fake, b["c_src"], b["voiced"])),
         }
         weights = {"cls": lc.lambda_cls, "cyc": lc.lambda_rec}
         if lc.lambda_id > 0 and (lc.identity_until is None or step <= lc.identity_until):
-            terms["id"] = identity_loss(b["x"], G(b["x"], b["c_src"]))
+            terms["id"] = identity_loss(b["x"], G(b["x"], b["c_src"], b["voiced"]))
             weights["id"] = lc.lambda_id
         return PhaseLosses(terms, weights, {"acc": classification_accuracy(cls_logits, b["tgt"])})
 
@@ -158,15 +160,15 @@ def held_out_accuracy(G: nn.Module, C: nn.Module, corpus: SpeakerCorpus, segment
                       device: torch.device, batch_size: int = 32) -> dict[str, float]:
     """C's accuracy on real segments, and on G's conversions of them to every other speaker
     scored against the *target* speaker. Both are over fixed, non-overlapping segments."""
-    x, spk = fixed_segments(corpus, segment, max_segments)
+    x, spk, voiced = fixed_segments(corpus, segment, max_segments)
     k = len(corpus.speakers)
     real_ok = conv_ok = conv_n = 0
     for i in range(0, len(x), batch_size):
-        xb, sb = x[i:i + batch_size].to(device), spk[i:i + batch_size].to(device)
+        xb, sb, vb = (t[i:i + batch_size].to(device) for t in (x, spk, voiced))
         real_ok += int((C(xb).float().log_softmax(1).sum(-1).argmax(1) == sb).sum())
         for shift in range(1, k):
             tgt = (sb + shift) % k
-            fake = G(xb, one_hot(tgt, k))
+            fake = G(xb, one_hot(tgt, k), vb)
             conv_ok += int((C(fake).float().log_softmax(1).sum(-1).argmax(1) == tgt).sum())
             conv_n += len(tgt)
     n = max(len(x), 1)
@@ -198,7 +200,7 @@ def write_samples(G: nn.Module, corpus: SpeakerCorpus, stats: SpeakerStats, dump
         src = int(corpus.utt_speaker[i])
         tgt = (src + 1 + n % (k - 1)) % k
         feats, fcfg = load_features(items[utt].path)
-        mcep = convert_mcep(G, feats.mcep, src, tgt, stats)
+        mcep = convert_mcep(G, feats.mcep, src, tgt, stats, voiced=feats.voiced)
         f0 = convert_f0(feats.f0, LogF0Stats(float(stats.lf0_mean[src]), float(stats.lf0_std[src])),
                         LogF0Stats(float(stats.lf0_mean[tgt]), float(stats.lf0_std[tgt])))
         wave = synthesize(f0, mcep.astype(np.float64), feats.bap, fcfg)
