@@ -192,7 +192,7 @@ def prepare_for_inference(generator: nn.Module, num_speakers: int, mcep_dim: int
 
 
 class InferenceGenerator(nn.Module):
-    """StarGAN-VC's ``G(x, code)`` on the CPU: the wrapped generator's own layers and weights, run
+    """StarGAN-VC's ``G(x, code[, voiced])`` on the CPU: the wrapped generator's own layers and weights, run
     without the copies that dominate its plain forward pass outside the convolutions.
 
     * Every feature map stays channels-last (NHWC). ``F.glu`` returns a NCHW tensor for a NHWC
