@@ -176,6 +176,14 @@ def _plan_layers(specs: list[LayerSpec], in_ch: int, height: int, where: str,
     return plans, padded, t_mult, h
 
 
+def _check_voicing(voiced: Tensor | None, batch: int, frames: int, network: str) -> Tensor:
+    """``voiced`` if it is the ``(batch, frames)`` mask a voicing-conditioned network needs."""
+    if voiced is None or voiced.shape != (batch, frames):
+        raise ValueError(f"this {network} needs voicing (B, N) = {(batch, frames)}, got "
+                         f"{None if voiced is None else tuple(voiced.shape)}")
+    return voiced
+
+
 def _pad_to(x: Tensor, height: int, t_mult: int) -> Tensor:
     """Edge-pad ``(B, C, H, N)`` to ``height`` rows and a multiple of ``t_mult`` frames."""
     n = x.shape[-1]
@@ -223,9 +231,7 @@ class Generator(nn.Module):
         b = code.shape[0]
         if not self.voicing:
             return [code[:, :, None, None]] * len(self.decoder)
-        if voiced is None or voiced.shape != (b, frames):
-            raise ValueError(f"this generator needs voicing (B, N) = {(b, frames)}, got "
-                             f"{None if voiced is None else tuple(voiced.shape)}")
+        voiced = _check_voicing(voiced, b, frames, "generator")
         padded = -(-frames // self.t_mult) * self.t_mult
         v = F.pad(voiced.to(code.dtype)[:, None, :], (0, padded - frames), mode="replicate")
         out = []
@@ -268,10 +274,8 @@ class Discriminator(nn.Module):
         """``voiced`` ``(B, N)`` (1 = voiced frame) is used only with ``discriminator_voicing``."""
         h = y.unsqueeze(1)
         if self.voicing:
-            if voiced is None or voiced.shape != (y.shape[0], y.shape[2]):
-                raise ValueError(f"this discriminator needs voicing (B, N) = {(y.shape[0], y.shape[2])}, got "
-                                 f"{None if voiced is None else tuple(voiced.shape)}")
-            h = torch.cat([h, voiced.to(y.dtype)[:, None, None, :].expand_as(h)], dim=1)
+            voiced = _check_voicing(voiced, y.shape[0], y.shape[2], "discriminator")
+            h = concat_map(h, voiced[:, None, None, :])  # tiled over the MCEP rows
         h = _pad_to(h, self.height, self.t_mult)
         for layer in self.layers:
             h = layer(concat_code(h, code))
