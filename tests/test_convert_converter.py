@@ -130,14 +130,20 @@ def test_network_runs_g_on_normalised_mcep_with_the_target_code(bundle: Path, co
     assert not np.allclose(out, baseline.convert_mcep(a, "low"), atol=1e-2)
 
 
+@pytest.mark.parametrize("conditioning", ["target", "source_target"])
 @pytest.mark.parametrize("precision", ["fp32", "bf16"])
-def test_voicing_conditioned_generator_gets_the_source_voicing(tmp_path: Path, precision: str) -> None:
+def test_voicing_conditioned_generator_gets_the_source_voicing(tmp_path: Path, precision: str,
+                                                               conditioning: str) -> None:
+    """G gets the analysed voicing and its speaker code: under source-target conditioning the
+    (source, target) pair for a known source, a uniform source half for an unseen one."""
     import torch
 
+    from vc.models.stargan_vc import speaker_code
     from vc.train.bundle import load_generator
 
     bundle = random_bundle(tmp_path / "exp" / "voicing", speaker_waves(SPEAKERS, SR),
-                           FeatureConfig(sample_rate=SR, mcep_dim=24), model={**TINY_MODEL, "generator_voicing": True})
+                           FeatureConfig(sample_rate=SR, mcep_dim=24),
+                           model={**TINY_MODEL, "generator_voicing": True, "conditioning": conditioning})
     stored_g = load_generator(bundle)[0]
     converter = Converter.from_bundle(bundle, precision=precision, pause_db=0.0)
     wave, _ = speech_like(0.9, SR, 150.0, seed=8)
@@ -146,7 +152,8 @@ def test_voicing_conditioned_generator_gets_the_source_voicing(tmp_path: Path, p
         assert 0 < a.features.voiced.sum() < len(a.features.voiced)  # voiced and unvoiced frames
         x = ((a.features.mcep - a.mcep_mean) / a.mcep_std).astype(np.float32)
         t = converter.stats.index("low")
-        code = torch.eye(len(converter.stats.speakers))[[t]]
+        src = None if source is None else torch.tensor([converter.stats.index(source)])
+        code = speaker_code(conditioning, src, torch.tensor([t]), len(converter.stats.speakers))
         voiced = torch.from_numpy(a.features.voiced.astype(np.float32))[None]
         with torch.no_grad():
             y = stored_g(torch.from_numpy(x.T.copy())[None], code, voiced)[0].numpy().T

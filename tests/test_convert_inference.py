@@ -7,7 +7,7 @@ import torch
 from vc.config import from_dict
 from vc.convert.inference import InferenceGenerator, prepare_for_inference
 from vc.convert.synthetic import TINY_MODEL
-from vc.models.stargan_vc import Generator, StarGANVCConfig
+from vc.models.stargan_vc import Generator, StarGANVCConfig, speaker_code
 
 
 def _trained_like(cfg: dict) -> Generator:
@@ -22,8 +22,14 @@ def _trained_like(cfg: dict) -> Generator:
     return g
 
 
-ARCHS = [TINY_MODEL, {}, {**TINY_MODEL, "generator_voicing": True}, {"generator_voicing": True}]
-ARCH_IDS = ["tiny", "paper", "tiny-voicing", "paper-voicing"]
+ARCHS = [TINY_MODEL, {}, {**TINY_MODEL, "generator_voicing": True}, {"generator_voicing": True},
+         {**TINY_MODEL, "generator_voicing": True, "conditioning": "source_target"}]
+ARCH_IDS = ["tiny", "paper", "tiny-voicing", "paper-voicing", "tiny-voicing-source-target"]
+
+
+def _codes(arch: dict) -> torch.Tensor:
+    """Codes of two conversions (1 -> 0 and 0 -> 2 of 3 speakers) as the architecture reads them."""
+    return speaker_code(arch.get("conditioning", "target"), torch.tensor([1, 0]), torch.tensor([0, 2]), 3)
 
 
 def _voicing(frames: int) -> torch.Tensor:
@@ -38,7 +44,7 @@ def test_inference_generator_matches_the_stored_network(arch: dict, frames: int)
     g = _trained_like({"num_speakers": 3, "mcep_dim": 20, **arch})
     fast = prepare_for_inference(g, 3, 20)
     assert isinstance(fast, InferenceGenerator)
-    x, code, voiced = torch.randn(2, 20, frames), torch.eye(3)[[0, 2]], _voicing(frames)
+    x, code, voiced = torch.randn(2, 20, frames), _codes(arch), _voicing(frames)
     with torch.no_grad():
         ref = g(x, code, voiced)
     out = fast(x, code, voiced)  # no autograd in the prepared copy, whatever the grad mode
@@ -63,7 +69,7 @@ def test_bf16_copy_is_cast_once_and_close_to_the_stored_network(arch: dict) -> N
     fast = prepare_for_inference(g, 3, 20, dtype=torch.bfloat16)
     assert isinstance(fast, CastGenerator) and isinstance(fast.generator, InferenceGenerator)
     assert {p.dtype for p in fast.parameters()} == {torch.bfloat16}
-    x, code, voiced = torch.randn(2, 20, 121), torch.eye(3)[[0, 2]], _voicing(121)
+    x, code, voiced = torch.randn(2, 20, 121), _codes(arch), _voicing(121)
     with torch.no_grad():
         ref = g(x, code, voiced)
     out = fast(x, code, voiced)

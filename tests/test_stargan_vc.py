@@ -7,6 +7,7 @@ import torch
 from vc.config import from_dict
 from vc.gan import one_hot
 from vc.models import StarGANVCConfig, build_stargan_vc
+from vc.models.stargan_vc import generator_conditioning, speaker_code
 from vc.train.config import TrainConfig
 
 from test_train_fixtures import TINY_MODEL
@@ -59,6 +60,42 @@ def test_voicing_conditioned_networks(net: str):
     plain = build_stargan_vc(_cfg(24, tiny=True))[net].eval()
     with torch.no_grad():
         assert torch.equal(plain(x, code), plain(x, code, voiced))
+
+
+def test_speaker_code_for_each_conditioning():
+    src, tgt = torch.tensor([0, 2]), torch.tensor([1, 0])
+    assert torch.equal(speaker_code("target", src, tgt, 3), one_hot(tgt, 3))
+    assert torch.equal(speaker_code("target", None, tgt, 3), one_hot(tgt, 3))  # the source is not read
+    pair = speaker_code("source_target", src, tgt, 3)
+    assert torch.equal(pair, torch.cat([one_hot(src, 3), one_hot(tgt, 3)], 1))
+    unseen = speaker_code("source_target", None, tgt, 3)  # a speaker the model never saw
+    assert torch.allclose(unseen[:, :3], torch.full((2, 3), 1 / 3)) and torch.equal(unseen[:, 3:], one_hot(tgt, 3))
+    with pytest.raises(ValueError, match="conditioning"):
+        speaker_code("pair", src, tgt, 3)
+    with pytest.raises(ValueError, match="model.conditioning"):
+        StarGANVCConfig(num_speakers=3, mcep_dim=24, conditioning="pair").check()
+
+
+@pytest.mark.parametrize("net", ["D", "G"])
+def test_source_target_conditioned_networks(net: str):
+    """StarGAN-VC2's conditioning: G and D read a (source, target) code of width 2K, and what
+    they return depends on the source half as well as on the target half."""
+    torch.manual_seed(0)
+    cfg = _cfg(24, tiny=True)
+    cfg.conditioning = "source_target"
+    assert cfg.code_dim() == 6
+    m = build_stargan_vc(cfg)[net].eval()
+    x, tgt = torch.randn(2, 24, 40), torch.tensor([1, 2])
+    with torch.no_grad():
+        out = m(x, speaker_code("source_target", torch.tensor([0, 0]), tgt, 3))
+        other = m(x, speaker_code("source_target", torch.tensor([2, 1]), tgt, 3))
+        unseen = m(x, speaker_code("source_target", None, tgt, 3))
+    assert out.shape == {"D": (2, 20), "G": (2, 24, 40)}[net] and torch.isfinite(unseen).all()
+    assert not torch.allclose(out, other)
+    if net == "G":
+        assert generator_conditioning(m) == "source_target"
+        with pytest.raises(RuntimeError):  # a target-only code does not fit
+            m(x, one_hot(tgt, 3))
 
 
 def test_generator_sees_voicing_at_each_decoder_resolution():

@@ -22,10 +22,10 @@ def dump(tmp_path_factory):
     return make_dump(tmp_path_factory.mktemp("dump"), utts_per_speaker=3)
 
 
-def _task(dump, tmp_path, **loss):
+def _task(dump, tmp_path, model=None, **loss):
     feats, stats_path = dump
     stats = SpeakerStats.load(stats_path)
-    cfg = resolve_config(from_dict(TrainConfig, tiny_config(loss=loss)), stats)
+    cfg = resolve_config(from_dict(TrainConfig, tiny_config(loss=loss, **({"model": model} if model else {}))), stats)
     task = VoiceConversionTask(cfg, feats, stats, progress=False)
     task.setup(TrainContext(torch.device("cpu"), DistInfo(), 0, tmp_path))
     return task
@@ -89,3 +89,26 @@ def test_trainer_updates_only_the_phase_network(dump, tmp_path):
             if name != phase.optimizer:  # no gradient was even computed for the other networks
                 for g0, p in zip(grads[name], net.parameters()):
                     assert (g0 is None and p.grad is None) or torch.equal(g0, p.grad), (phase.name, name)
+
+
+@pytest.mark.parametrize("conditioning", ["target", "source_target"])
+def test_batch_codes_follow_the_conditioning(dump, tmp_path, conditioning):
+    """c_tgt codes the conversion src -> tgt, c_src the way back (which is also the code a real
+    segment is judged under), c_id the identity src -> src; StarGAN-VC2 puts both speakers in."""
+    task = _task(dump, tmp_path, model={"conditioning": conditioning})
+    b = task.next_batch(1)
+    k = task.num_speakers
+    eye = torch.eye(k)
+    src, tgt = eye[b["src"]], eye[b["tgt"]]
+    assert (b["src"] != b["tgt"]).all()
+    if conditioning == "target":
+        expected = {"c_tgt": tgt, "c_src": src, "c_id": src}
+    else:
+        expected = {"c_tgt": torch.cat([src, tgt], 1), "c_src": torch.cat([tgt, src], 1),
+                    "c_id": torch.cat([src, src], 1)}
+    for key, value in expected.items():
+        assert torch.equal(b[key], value), key
+    nets = task.build_networks()
+    for phase in ("D", "C", "G"):
+        losses = task.compute_losses(phase, nets, b, 1)
+        assert all(torch.isfinite(t) for t in losses.terms.values())

@@ -45,11 +45,12 @@ def _checkpoint_tensors(path: Path) -> dict[str, torch.Tensor]:
     return out
 
 
-@pytest.mark.parametrize("variant", ["paper", "voicing_wgan"])
+@pytest.mark.parametrize("variant", ["paper", "voicing_wgan", "source_target"])
 def test_resume_continues_bit_for_bit(dump, tmp_path, variant):
     feats, stats, _ = dump
     voicing = {"discriminator_voicing": True, "generator_voicing": True}
-    extra = {"model": voicing, "loss": {"adversarial": "wgan"}} if variant != "paper" else {}
+    extra = {"paper": {}, "voicing_wgan": {"model": voicing, "loss": {"adversarial": "wgan"}},
+             "source_target": {"model": {**voicing, "conditioning": "source_target"}}}[variant]
     cfg = _cfg(schedule={"max_steps": 6, "checkpoint_every": 3, "lr_decay_start": 2}, **extra)
     train(cfg, feats, stats, tmp_path / "straight", device="cpu", progress=False)
     train(cfg, feats, stats, tmp_path / "resumed", device="cpu", until=3, progress=False)

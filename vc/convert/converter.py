@@ -8,9 +8,10 @@ The chain is the one the model was trained for, step for step:
 3. MCEP normalised with the source statistics exactly as ``vc.train.data.normalize_mcep`` does
    during training (all ``mcep_dim`` coefficients including c0; no trimming or other
    preprocessing happens at training time, so none is needed here), converted by G with the
-   target's one-hot code over the whole utterance at once (G is fully convolutional, so long
-   inputs are never cut into chunks whose seams would click), de-normalised with the target
-   statistics;
+   target's one-hot code (a model trained with source-target conditioning also gets the
+   source's, or a uniform source half for an unseen speaker) over the whole utterance at once
+   (G is fully convolutional, so long inputs are never cut into chunks whose seams would click),
+   de-normalised with the target statistics;
 4. the source's band aperiodicity, unchanged; WORLD synthesis.
 
 A source speaker the model does not know (or none given) gets its statistics estimated from

@@ -36,6 +36,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from vc.gan.runtime import cpu_has_native_bf16
+from vc.models.stargan_vc import _pad_to, generator_conditioning, speaker_code
 
 log = logging.getLogger(__name__)
 
@@ -158,8 +159,9 @@ def prepare_for_inference(generator: nn.Module, num_speakers: int, mcep_dim: int
     """An eval-mode copy of ``generator`` with batch norms folded and channels-last weights, in
     ``dtype`` (float32 or bfloat16) behind a float32 interface.
 
-    ``generator(x (B, mcep_dim, T), code (B, num_speakers), voiced (B, T))`` is the interface
-    (``voiced`` read only by a voicing-conditioned G); the copy is verified on a random
+    ``generator(x (B, mcep_dim, T), code (B, code_dim), voiced (B, T))`` is the interface
+    (``code`` from :func:`vc.models.stargan_vc.speaker_code`, ``voiced`` read only by a
+    voicing-conditioned G); the copy is verified on a random
     ``frames``-frame input against the original (and the original returned if they differ by more
     than ``dtype``'s rounding).
     """
@@ -177,8 +179,8 @@ def prepare_for_inference(generator: nn.Module, num_speakers: int, mcep_dim: int
     if dtype != torch.float32:
         fast = CastGenerator(fast, dtype)
     x = torch.randn(1, mcep_dim, frames, generator=torch.Generator().manual_seed(0)).to(device)
-    code = torch.zeros(1, num_speakers, device=device)
-    code[0, num_speakers - 1] = 1.0
+    code = speaker_code(generator_conditioning(generator), torch.tensor([0], device=device),
+                        torch.tensor([num_speakers - 1], device=device), num_speakers)
     voiced = (torch.rand(1, frames, generator=torch.Generator().manual_seed(1)) > 0.5).float().to(device)
     ref, out = generator(x, code, voiced), fast(x, code, voiced)
     err = float((ref - out).abs().max()) / (1.0 + float(ref.abs().max()))
@@ -356,8 +358,6 @@ class InferenceGenerator(nn.Module):
         return out.unsqueeze(1)
 
     def forward(self, x: torch.Tensor, code: torch.Tensor, voiced: torch.Tensor | None = None) -> torch.Tensor:
-        from vc.models.stargan_vc import _pad_to
-
         g = self.generator
         q, n = x.shape[1], x.shape[2]
         # the last encoder layer's map carries the first decoder layer's condition, and so on

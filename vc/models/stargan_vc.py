@@ -9,6 +9,11 @@ All three networks treat a normalised MCEP sequence as a one-channel image of he
   every layer. Its output is ``(B, Q, N)`` for any ``N``. With ``generator_voicing`` the decoder
   also sees each frame's voicing (averaged over the frames a decoder position covers) beside the
   code, ``G(x, c, v)`` (not in the paper either).
+* Speaker codes: with ``conditioning: target`` (the paper) G and D see the one-hot code of the
+  speaker a sample is (or should sound like); with ``source_target`` (StarGAN-VC2, Kaneko et al.
+  2019, arXiv 1907.12279) they see the pair ``[source one-hot, target one-hot]``, so G knows
+  which speaker it converts from and D judges a conversion for its pair of speakers
+  (:func:`speaker_code` builds either).
 * ``Discriminator``: gated-CNN PatchGAN on ``(y, c)``, the code tiled in at every layer. It
   returns one logit per time patch, shape ``(B, P)``; the paper's decision is the product of the
   per-patch probabilities, which is what ``vc.gan.losses`` computes (as a mean of
@@ -35,8 +40,12 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch import Tensor
 
-from vc.gan.conditioning import concat_code, concat_map
+from vc.gan.conditioning import concat_code, concat_map, one_hot
 from vc.gan.layers import UPSAMPLE_INITS, GatedConv2d, GatedConvTranspose2d, init_upsampling_
+
+#: What the speaker code of G and D holds: the target speaker's one-hot (the paper), or the
+#: source's and the target's one-hots side by side (StarGAN-VC2's source-and-target conditioning).
+CONDITIONINGS = ("target", "source_target")
 
 
 @dataclass
@@ -101,6 +110,16 @@ class StarGANVCConfig:
     # frames under each position). Without it G must guess from the source spectrum which frames
     # the vocoder will excite with noise, and at voicing boundaries it cannot. Off: G(x, c).
     generator_voicing: bool = False
+    # "target": G(x, c_target) and D(y, c) as in the paper. "source_target": both see the pair
+    # [c_source, c_target] (StarGAN-VC2's source-and-target conditional adversarial loss): a real
+    # segment of speaker s is judged as a conversion into s from another speaker, a conversion
+    # under its own pair, so D learns what each pair's conversions should sound like, and G knows
+    # the speaker it converts from. A source the model never saw gets a uniform source half.
+    conditioning: str = "target"
+
+    def code_dim(self) -> int:
+        """Width of the speaker code that G and D read."""
+        return int(self.num_speakers or 0) * (2 if self.conditioning == "source_target" else 1)
 
     def band(self) -> tuple[int, int]:
         """The MCEP rows ``[lo, hi)`` the classifier sees, with a null ``hi`` resolved."""
@@ -125,6 +144,9 @@ class StarGANVCConfig:
         if self.upsample_init not in UPSAMPLE_INITS:
             raise ValueError(f"model.upsample_init must be one of {', '.join(UPSAMPLE_INITS)}, "
                              f"got {self.upsample_init!r}")
+        if self.conditioning not in CONDITIONINGS:
+            raise ValueError(f"model.conditioning must be one of {', '.join(CONDITIONINGS)}, "
+                             f"got {self.conditioning!r}")
         if self.discriminator[-1].channels != 1:
             raise ValueError("model.discriminator: the last layer must have 1 channel (one logit per patch)")
 
@@ -176,6 +198,31 @@ def _plan_layers(specs: list[LayerSpec], in_ch: int, height: int, where: str,
     return plans, padded, t_mult, h
 
 
+def speaker_code(conditioning: str, source: Tensor | None, target: Tensor, num_speakers: int) -> Tensor:
+    """The ``(B, code_dim)`` code of a conversion from speakers ``source`` to ``target`` (``(B,)``
+    indices) under ``conditioning``; a ``None`` source (a speaker the model has not seen) is a
+    uniform distribution over the known speakers. With ``"target"`` the source is ignored."""
+    tgt = one_hot(target, num_speakers)
+    if conditioning == "target":
+        return tgt
+    if conditioning != "source_target":
+        raise ValueError(f"unknown conditioning {conditioning!r}; expected one of {', '.join(CONDITIONINGS)}")
+    src = (torch.full_like(tgt, 1.0 / num_speakers) if source is None
+           else one_hot(source.to(target.device), num_speakers))
+    return torch.cat([src, tgt], 1)
+
+
+def generator_conditioning(generator: nn.Module) -> str:
+    """The ``conditioning`` of a generator, looked up through inference wrappers (which keep
+    the network they run as ``.generator``); ``"target"`` for a network without the attribute."""
+    g: nn.Module | None = generator
+    while g is not None:
+        if isinstance(getattr(g, "conditioning", None), str):
+            return g.conditioning
+        g = getattr(g, "generator", None)
+    return "target"
+
+
 def _check_voicing(voiced: Tensor | None, batch: int, frames: int, network: str) -> Tensor:
     """``voiced`` if it is the ``(batch, frames)`` mask a voicing-conditioned network needs."""
     if voiced is None or voiced.shape != (batch, frames):
@@ -195,14 +242,16 @@ def _pad_to(x: Tensor, height: int, t_mult: int) -> Tensor:
 
 
 class Generator(nn.Module):
-    """``G(x, c[, v])``: normalised MCEP ``(B, Q, N)``, target code ``(B, K)`` (and, with
-    ``generator_voicing``, the frames' voicing ``(B, N)``) -> ``(B, Q, N)``."""
+    """``G(x, c[, v])``: normalised MCEP ``(B, Q, N)``, speaker code ``(B, code_dim)``
+    (:func:`speaker_code`; and, with ``generator_voicing``, the frames' voicing ``(B, N)``) ->
+    ``(B, Q, N)``."""
 
     def __init__(self, cfg: StarGANVCConfig):
         super().__init__()
         cfg.check()
         self.num_speakers, self.mcep_dim = cfg.num_speakers, cfg.mcep_dim
         self.voicing = cfg.generator_voicing
+        self.conditioning = cfg.conditioning
         plans, self.height, self.t_mult, _ = _plan_layers(cfg.generator, 1, cfg.mcep_dim, "model.generator")
         self.encoder = nn.ModuleList(
             GatedConv2d(p.in_ch, p.out_ch, p.kernel, p.stride, p.padding, norm=cfg.generator_norm) for p in plans)
@@ -212,7 +261,7 @@ class Generator(nn.Module):
             f *= p.stride[1]
             factors.append(f)
         self.decoder_time_factors = factors[::-1]
-        k = cfg.num_speakers + (1 if self.voicing else 0)
+        k = cfg.code_dim() + (1 if self.voicing else 0)
         decoder: list[nn.Module] = []
         for i, p in enumerate(reversed(plans)):
             out_ch = p.in_ch  # mirror: each decoder layer restores its encoder layer's input width
@@ -225,7 +274,7 @@ class Generator(nn.Module):
         init_upsampling_(self.decoder, cfg.upsample_init)
 
     def decoder_conditions(self, code: Tensor, voiced: Tensor | None, frames: int) -> list[Tensor]:
-        """What each decoder layer sees beside its input map, as ``(B, K[+1], 1, 1|W)`` to be
+        """What each decoder layer sees beside its input map, as ``(B, code_dim[+1], 1, 1|W)`` to be
         broadcast over the map's height (and width): the code, and with ``generator_voicing`` the
         voicing of the ``frames``-frame input (edge-padded like the input) averaged per position."""
         b = code.shape[0]
@@ -253,14 +302,15 @@ class Generator(nn.Module):
 
 
 class Discriminator(nn.Module):
-    """``D(y, c)``: per-patch real/fake logits ``(B, P)`` for MCEP ``(B, Q, N)`` under code ``(B, K)``."""
+    """``D(y, c)``: per-patch real/fake logits ``(B, P)`` for MCEP ``(B, Q, N)`` under a speaker code
+    ``(B, code_dim)``."""
 
     def __init__(self, cfg: StarGANVCConfig):
         super().__init__()
         cfg.check()
         plans, self.height, self.t_mult, left = _plan_layers(cfg.discriminator, 1, cfg.mcep_dim,
                                                              "model.discriminator")
-        k = cfg.num_speakers
+        k = cfg.code_dim()
         self.voicing = cfg.discriminator_voicing
         first_in = 2 if self.voicing else 1
         self.layers = nn.ModuleList(

@@ -20,7 +20,7 @@ from vc.config import ConfigError, from_dict, load_config, save_config, to_dict
 from vc.features import FeatureConfig, SpeakerStats
 from vc.fileio import atomic_write_bytes, atomic_write_text
 from vc.gan.checkpoint import CheckpointError, CheckpointManager, load_checkpoint, restore_networks
-from vc.models.stargan_vc import build_stargan_vc
+from vc.models.stargan_vc import build_stargan_vc, generator_conditioning, speaker_code
 from vc.train.config import TrainConfig
 from vc.train.data import denormalize_mcep, normalize_mcep
 
@@ -147,9 +147,11 @@ def convert_mcep(generator: nn.Module, mcep: np.ndarray, source: int, target: in
     """Convert one utterance's MCEP ``(T, Q)`` from speaker index ``source`` to ``target``.
 
     Normalises with the source speaker's statistics (or ``source_stats = (mean, std)`` for a
-    speaker the model has not seen), runs G with the target's one-hot code (and the frames'
-    voicing ``(T,)``, which a voicing-conditioned G needs) over the whole utterance (any length),
-    and de-normalises with the target speaker's statistics.
+    speaker the model has not seen), runs G with the conversion's speaker code (the target's
+    one-hot, or the (source, target) pair under source-target conditioning, where an unseen
+    source gets a uniform source half; and the frames' voicing ``(T,)``, which a
+    voicing-conditioned G needs) over the whole utterance (any length), and de-normalises with
+    the target speaker's statistics.
     """
     if source_stats is not None:
         mean, std = source_stats
@@ -157,8 +159,9 @@ def convert_mcep(generator: nn.Module, mcep: np.ndarray, source: int, target: in
     else:
         x = normalize_mcep(mcep, stats, source)
     device = next(generator.parameters()).device
-    code = torch.zeros(1, len(stats.speakers), device=device)
-    code[0, target] = 1.0
+    src = None if source_stats is not None else torch.tensor([source], device=device)
+    code = speaker_code(generator_conditioning(generator), src, torch.tensor([target], device=device),
+                        len(stats.speakers))
     v = None if voiced is None else torch.as_tensor(np.asarray(voiced), dtype=torch.float32, device=device)[None]
     y = generator(torch.from_numpy(x.T.copy()).unsqueeze(0).to(device), code, v)
     return denormalize_mcep(y[0].float().cpu().numpy().T, stats, target)

@@ -8,6 +8,11 @@ Objective (Kameoka et al. 2018):
 * G phase: ``L_adv^G + lambda_cls L_cls^G + lambda_rec L_cyc + lambda_id L_id`` where ``L_cls^G``
   is C's cross-entropy on G's *output* ``G(x, c_tgt)`` against the target speaker. (Computing it
   on the real input, as some public code does, gives G no classification gradient at all.)
+
+The codes are :func:`vc.models.stargan_vc.speaker_code`'s: under ``model.conditioning:
+source_target`` (StarGAN-VC2) ``c_tgt`` stands for the pair (source, target) and the real segment
+is judged under (target, source), i.e. as a conversion into its own speaker from the batch's other
+one; the cycle maps back under (target, source) and the identity term runs under (source, source).
 """
 from __future__ import annotations
 
@@ -22,8 +27,8 @@ from torch import Tensor
 
 from vc.features import SpeakerStats, load_features
 from vc.gan import (GanTask, OptimizerSpec, Phase, PhaseLosses, TrainContext, classification_accuracy,
-                    classification_loss, cycle_loss, get_adversarial_loss, gradient_penalty, identity_loss, one_hot)
-from vc.models.stargan_vc import build_stargan_vc
+                    classification_loss, cycle_loss, get_adversarial_loss, gradient_penalty, identity_loss)
+from vc.models.stargan_vc import build_stargan_vc, speaker_code
 from vc.train.config import TrainConfig
 from vc.train.data import SegmentSampler, SpeakerCorpus, fixed_segments, list_dump
 
@@ -82,8 +87,12 @@ class VoiceConversionTask(GanTask):
         x, src, tgt, voiced = self.sampler.sample()
         x = x.to(self.device, non_blocking=True)
         src, tgt = src.to(self.device), tgt.to(self.device)
+        mode, k = self.cfg.model.conditioning, self.num_speakers
+        # c_tgt: the conversion src -> tgt; c_src: the way back (and the real segment's own code);
+        # c_id: the identity mapping src -> src. Under "target" conditioning c_id equals c_src.
         return {"x": x, "src": src, "tgt": tgt, "voiced": voiced.to(self.device),
-                "c_src": one_hot(src, self.num_speakers), "c_tgt": one_hot(tgt, self.num_speakers)}
+                "c_src": speaker_code(mode, tgt, src, k), "c_tgt": speaker_code(mode, src, tgt, k),
+                "c_id": speaker_code(mode, src, src, k)}
 
     def compute_losses(self, phase: str, nets: Mapping[str, nn.Module], batch: Any, step: int) -> PhaseLosses:
         if phase == "D":
@@ -127,7 +136,7 @@ class VoiceConversionTask(GanTask):
         }
         weights = {"cls": lc.lambda_cls, "cyc": lc.lambda_rec}
         if lc.lambda_id > 0 and (lc.identity_until is None or step <= lc.identity_until):
-            terms["id"] = identity_loss(b["x"], G(b["x"], b["c_src"], b["voiced"]))
+            terms["id"] = identity_loss(b["x"], G(b["x"], b["c_id"], b["voiced"]))
             weights["id"] = lc.lambda_id
         return PhaseLosses(terms, weights, {"acc": classification_accuracy(cls_logits, b["tgt"])})
 
@@ -138,7 +147,7 @@ class VoiceConversionTask(GanTask):
         if self.dev_corpus is None:
             return None
         metrics = held_out_accuracy(nets["G"], nets["C"], self.dev_corpus, self.cfg.data.segment_frames,
-                                    self.cfg.validation.max_segments, self.device)
+                                    self.cfg.validation.max_segments, self.device, self.cfg.model.conditioning)
         n = self.cfg.validation.num_utterances
         if n > 0:
             write_samples(nets["G"], self.dev_corpus, self.stats, self.dev_dir or self.feats_dir, out_dir, n)
@@ -157,7 +166,7 @@ class VoiceConversionTask(GanTask):
 
 @torch.no_grad()
 def held_out_accuracy(G: nn.Module, C: nn.Module, corpus: SpeakerCorpus, segment: int, max_segments: int | None,
-                      device: torch.device, batch_size: int = 32) -> dict[str, float]:
+                      device: torch.device, conditioning: str = "target", batch_size: int = 32) -> dict[str, float]:
     """C's accuracy on real segments, and on G's conversions of them to every other speaker
     scored against the *target* speaker. Both are over fixed, non-overlapping segments."""
     x, spk, voiced = fixed_segments(corpus, segment, max_segments)
@@ -168,7 +177,7 @@ def held_out_accuracy(G: nn.Module, C: nn.Module, corpus: SpeakerCorpus, segment
         real_ok += int((C(xb).float().log_softmax(1).sum(-1).argmax(1) == sb).sum())
         for shift in range(1, k):
             tgt = (sb + shift) % k
-            fake = G(xb, one_hot(tgt, k), vb)
+            fake = G(xb, speaker_code(conditioning, sb, tgt, k), vb)
             conv_ok += int((C(fake).float().log_softmax(1).sum(-1).argmax(1) == tgt).sum())
             conv_n += len(tgt)
     n = max(len(x), 1)
