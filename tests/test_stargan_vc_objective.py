@@ -12,7 +12,7 @@ from vc.gan.task import TrainContext
 from vc.gan.runtime import DistInfo
 from vc.train.bundle import resolve_config
 from vc.train.config import TrainConfig
-from vc.train.task import VoiceConversionTask
+from vc.train.task import VoiceConversionTask, held_out_accuracy
 
 from test_train_fixtures import make_dump, tiny_config
 
@@ -112,3 +112,7 @@ def test_batch_codes_follow_the_conditioning(dump, tmp_path, conditioning):
     for phase in ("D", "C", "G"):
         losses = task.compute_losses(phase, nets, b, 1)
         assert all(torch.isfinite(t) for t in losses.terms.values())
+    # validation converts with the code G was trained with (read off G itself)
+    acc = held_out_accuracy(nets["G"].eval(), nets["C"].eval(), task.corpus, task.cfg.data.segment_frames, 8,
+                            torch.device("cpu"))
+    assert 0 <= acc["acc_converted"] <= 1 and acc["segments"] > 0

@@ -42,7 +42,7 @@ def assess(exp: str | os.PathLike, feats: str | os.PathLike, stats_path: str | o
     seg = cfg.data.segment_frames
     corpus = SpeakerCorpus.load(feats, stats, min_frames=seg, pad_mode=cfg.data.pad_mode, strict=False,
                                 progress=False)
-    result = held_out_accuracy(nets["G"], nets["C"], corpus, seg, max_segments, dev, cfg.model.conditioning)
+    result = held_out_accuracy(nets["G"], nets["C"], corpus, seg, max_segments, dev)
     result["utterances"] = float(len(corpus.utts))
     return result
 

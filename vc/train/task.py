@@ -28,7 +28,7 @@ from torch import Tensor
 from vc.features import SpeakerStats, load_features
 from vc.gan import (GanTask, OptimizerSpec, Phase, PhaseLosses, TrainContext, classification_accuracy,
                     classification_loss, cycle_loss, get_adversarial_loss, gradient_penalty, identity_loss)
-from vc.models.stargan_vc import build_stargan_vc, speaker_code
+from vc.models.stargan_vc import build_stargan_vc, generator_conditioning, speaker_code
 from vc.train.config import TrainConfig
 from vc.train.data import SegmentSampler, SpeakerCorpus, fixed_segments, list_dump
 
@@ -147,7 +147,7 @@ class VoiceConversionTask(GanTask):
         if self.dev_corpus is None:
             return None
         metrics = held_out_accuracy(nets["G"], nets["C"], self.dev_corpus, self.cfg.data.segment_frames,
-                                    self.cfg.validation.max_segments, self.device, self.cfg.model.conditioning)
+                                    self.cfg.validation.max_segments, self.device)
         n = self.cfg.validation.num_utterances
         if n > 0:
             write_samples(nets["G"], self.dev_corpus, self.stats, self.dev_dir or self.feats_dir, out_dir, n)
@@ -166,11 +166,11 @@ class VoiceConversionTask(GanTask):
 
 @torch.no_grad()
 def held_out_accuracy(G: nn.Module, C: nn.Module, corpus: SpeakerCorpus, segment: int, max_segments: int | None,
-                      device: torch.device, conditioning: str = "target", batch_size: int = 32) -> dict[str, float]:
+                      device: torch.device, batch_size: int = 32) -> dict[str, float]:
     """C's accuracy on real segments, and on G's conversions of them to every other speaker
     scored against the *target* speaker. Both are over fixed, non-overlapping segments."""
     x, spk, voiced = fixed_segments(corpus, segment, max_segments)
-    k = len(corpus.speakers)
+    k, conditioning = len(corpus.speakers), generator_conditioning(G)
     real_ok = conv_ok = conv_n = 0
     for i in range(0, len(x), batch_size):
         xb, sb, vb = (t[i:i + batch_size].to(device) for t in (x, spk, voiced))
