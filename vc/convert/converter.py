@@ -35,6 +35,7 @@ from vc.convert.f0 import LogF0Stats, convert_f0
 from vc.convert.pauses import limit_pause_level
 from vc.features import FeatureConfig, Features, SpeakerStats, analyze
 from vc.features.config import F0_METHODS
+from vc.features.heap import retain_freed_memory
 from vc.vocoder import synthesize
 
 log = logging.getLogger(__name__)
@@ -175,6 +176,7 @@ class Converter:
         from vc.gan.checkpoint import CheckpointError
         from vc.train.bundle import BundleError, feature_config, load_generator
 
+        retain_freed_memory()  # every utterance reuses the previous one's memory (no page faults)
         opts = dataclasses.replace(options or ConverterOptions(), **option_fields)
         if device is not None:
             opts.device = device
