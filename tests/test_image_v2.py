@@ -228,14 +228,15 @@ def test_pairwise_l1_and_lpips_status() -> None:
 
 
 # ------------------------------------------------------------------------------ CLI
-def test_cli_train_translate_evaluate(font_root: Path, tmp_path: Path) -> None:
+def test_cli_train_translate_evaluate(font_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from vc.cli import img_evaluate, img_train, img_translate
 
     conf = tmp_path / "stargan_v2.yaml"
     save_config(tiny_cfg(font_root), conf)
     assert config_model(conf) == "stargan_v2"
     exp = tmp_path / "exp"
-    img_train.main(["--config", str(conf), "--exp", str(exp)])
+    img_train.main(["--config", str(conf), "--exp", str(exp), "--no-progress"])
+    assert "it/s" not in capsys.readouterr().err  # the flag reaches the trainer (no progress bar)
     assert (exp / "domains.json").is_file() and (exp / "samples" / "step_00000002" / "latent.png").is_file()
     with pytest.raises(SystemExit):  # existing checkpoints without --resume
         img_train.main(["--config", str(conf), "--exp", str(exp)])

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Sequence
@@ -73,7 +74,8 @@ def wants_v2(argv: Sequence[str] | None) -> bool:
 
 # ---------------------------------------------------------------------------- train
 def train(args: argparse.Namespace) -> None:
-    """Train StarGAN v2 from parsed ``vc-img-train`` arguments (config, exp, override, resume, device)."""
+    """Train StarGAN v2 from parsed ``vc-img-train`` arguments (config, exp, override, resume, device,
+    no_progress)."""
     exp = Path(args.exp)
     try:
         cfg = load_config(StarGANv2TrainConfig, args.config, parse_overrides(args.override))
@@ -88,10 +90,14 @@ def train(args: argparse.Namespace) -> None:
             raise FileExistsError(f"{exp} already holds checkpoints ({existing.name}); pass --resume to continue "
                                   "that run, or choose another --exp")
         train_set = build_domain_set(cfg, "train")
-        write_bundle_meta_v2(exp, cfg, train_set, resume=args.resume)
-        trainer = Trainer(StarGANv2Task(cfg, train_set), cfg.trainer, exp, device=cfg.device, seed=cfg.seed)
-        result = trainer.fit(resume=args.resume)
-        trainer.close()
+        if int(os.environ.get("RANK", "0")) == 0:  # under torchrun only the main process writes the bundle
+            write_bundle_meta_v2(exp, cfg, train_set, resume=args.resume)
+        trainer = Trainer(StarGANv2Task(cfg, train_set), cfg.trainer, exp, device=cfg.device, seed=cfg.seed,
+                          progress=not getattr(args, "no_progress", False))
+        try:
+            result = trainer.fit(resume=args.resume)
+        finally:
+            trainer.close()
     except ERRORS as exc:
         log.error("%s", exc)
         sys.exit(1)
@@ -110,6 +116,7 @@ def build_train_parser() -> argparse.ArgumentParser:
                    help="override a config field, e.g. -o trainer.max_steps=500 (repeatable)")
     p.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in EXP")
     p.add_argument("--device", help="auto | cpu | cuda[:N] (default: the config's device)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar (losses still go to logs/train.csv)")
     p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     return p
 
