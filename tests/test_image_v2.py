@@ -265,5 +265,7 @@ def test_cli_train_translate_evaluate(font_root: Path, tmp_path: Path, capsys: p
     assert 0.0 <= result["domain_accuracy"]["latent"] <= 1.0
     assert result["diversity_l1"]["latent"] > 0.0  # different latent codes give different outputs
     assert set(result["style_transfer"]) == {"Bold", "Oblique"}
+    assert all(0.0 <= v <= 1.0 for v in result["classifier_real_style_accuracy"].values())  # the judge's ceiling
+    assert set(result["classifier_real_style_accuracy"]) == {"Bold", "Oblique"}
     if not lpips_status()[0]:
         assert result["diversity_lpips"].startswith("unavailable")
