@@ -15,6 +15,8 @@ Without --model, a bundle with random weights of the DEFAULT model size and real
 generated speech-like audio is built, so the network cost is the real one. One-core times are
 CPU seconds of the (single-threaded) process: equal to wall time on an idle core, and not
 inflated when other jobs share the machine. The nj speed-up is wall time and needs 2 idle cores.
+Loading the Converter raises glibc's memory thresholds for the whole process
+(vc/features/heap.py), so the bare WORLD runs timed beside it reuse freed memory as well.
 
 What to expect: the paper-size generator costs about 1.2 GMAC per second of audio (a 36 x 200
 frames/s image through 10 gated convolutions); run at a good fraction of one core's fp32 peak
