@@ -4,11 +4,12 @@ Analysing and converting 30 s of audio allocates a dozen arrays of 12-25 MB (spe
 aperiodicity, their codings, G's feature maps) and frees them before the next utterance. glibc
 serves large requests with fresh ``mmap`` pages and hands freed memory back to the kernel once
 the top of the heap holds more than a threshold, so every conversion faulted its pages in
-again: about 18 000 page faults per 30 s conversion, at ~4 us each in a VM, 5-9 % of the whole
-conversion and 0 for bare WORLD (whose two arrays glibc's own adaptive threshold keeps), measured
-with ``getrusage`` in ``bench/convert_speed.py``'s setting. Raising both thresholds lets freed
-blocks be reused: the faults go to zero and the memory stays with the process (at most the peak
-of one conversion, which a converting process needs again anyway).
+again: about 18 000 minor page faults per 30 s conversion (``getrusage``), at ~4 us each in a
+VM, against ~400 for bare WORLD (whose two arrays glibc's own adaptive threshold keeps).
+Raising both thresholds lets freed blocks be reused: the faults go to zero, and the median ratio
+of conversion to bare WORLD on 30 s (``bench/convert_speed.py``) fell from 1.20-1.21x to
+1.17-1.18x. The memory stays with the process: at most the peak of one conversion, which a
+converting process needs again anyway.
 """
 from __future__ import annotations
 

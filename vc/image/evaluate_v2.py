@@ -87,7 +87,7 @@ def evaluate_v2(tr: StyleTranslator, judge: Judge, test_set: DomainSet, cfg: Div
     style_hit = {s: _Mean() for s in judge.style_names}
     style_base = {s: _Mean() for s in judge.style_names}
     real_dom = _Mean()
-    real_style = {s: _Mean() for s in judge.style_names}  # the judge's own ceiling on each style
+    real_style_hit = {s: _Mean() for s in judge.style_names}  # the judge's own ceiling on each style
     k_dom = len(tr.domains)
     for start in tqdm(range(0, n, chunk), desc="evaluate", unit="chunk"):
         idx = torch.arange(start, min(n, start + chunk))
@@ -96,7 +96,7 @@ def evaluate_v2(tr: StyleTranslator, judge: Judge, test_set: DomainSet, cfg: Div
         real_domain, real_styles = judge.read(x)
         real_dom.add(real_domain == y)
         for j, name in enumerate(judge.style_names):
-            real_style[name].add(real_styles[:, j] == src_styles[:, j])
+            real_style_hit[name].add(real_styles[:, j] == src_styles[:, j])
         for k in range(k_dom):
             rows = torch.nonzero(y != k).flatten()
             if not len(rows):
@@ -132,7 +132,7 @@ def evaluate_v2(tr: StyleTranslator, judge: Judge, test_set: DomainSet, cfg: Div
         "stargan_v1_diversity": 0.0,
     }
     if judge.style_names:
-        out["classifier_real_style_accuracy"] = {s: real_style[s].value() for s in judge.style_names}
+        out["classifier_real_style_accuracy"] = {s: real_style_hit[s].value() for s in judge.style_names}
         out["style_transfer"] = {s: style_hit[s].value() for s in judge.style_names}
         out["style_transfer_if_ignored"] = {s: style_base[s].value() for s in judge.style_names}
     return out
