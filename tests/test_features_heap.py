@@ -37,8 +37,15 @@ def test_freed_memory_is_reused_without_page_faults() -> None:
     assert retained <= default
 
 
-def test_retain_freed_memory_is_idempotent() -> None:
-    from vc.features.heap import retain_freed_memory
+def test_retain_freed_memory_is_idempotent(monkeypatch: pytest.MonkeyPatch) -> None:
+    import ctypes
 
-    first = retain_freed_memory()
-    assert retain_freed_memory() is first
+    from vc.features import heap
+
+    first = heap.retain_freed_memory()
+
+    def no_libc(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the C library was opened again")
+
+    monkeypatch.setattr(ctypes, "CDLL", no_libc)  # a second call answers from what the first did
+    assert heap.retain_freed_memory() is first

@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import sys
 from pathlib import Path
 from typing import Sequence
@@ -20,6 +19,7 @@ from vc.config import parse_overrides
 from vc.config import ConfigError, load_config
 from vc.fileio import atomic_write_text
 from vc.gan import CheckpointError, CheckpointManager, NonFiniteLossError, Trainer
+from vc.gan.runtime import launched_as_main
 from vc.image.bundle import CHECKPOINTS
 from vc.image.bundle_v2 import V2Bundle, is_v2_bundle, load_bundle_v2, write_bundle_meta_v2
 from vc.image.celeba import LayoutError
@@ -90,7 +90,7 @@ def train(args: argparse.Namespace) -> None:
             raise FileExistsError(f"{exp} already holds checkpoints ({existing.name}); pass --resume to continue "
                                   "that run, or choose another --exp")
         train_set = build_domain_set(cfg, "train")
-        if int(os.environ.get("RANK", "0")) == 0:  # under torchrun only the main process writes the bundle
+        if launched_as_main():  # under torchrun only the main process writes the bundle
             write_bundle_meta_v2(exp, cfg, train_set, resume=args.resume)
         trainer = Trainer(StarGANv2Task(cfg, train_set), cfg.trainer, exp, device=cfg.device, seed=cfg.seed,
                           progress=not getattr(args, "no_progress", False))

@@ -54,6 +54,12 @@ class DistInfo:
         return self.world_size > 1
 
 
+def launched_as_main() -> bool:
+    """Whether ``torchrun`` (or nothing) started this process as rank 0: usable before the
+    process group exists, e.g. to let only one process write a bundle's files."""
+    return int(os.environ.get("RANK", "0")) == 0
+
+
 def init_distributed(device_kind: str) -> DistInfo:
     """Join the ``torchrun`` process group if there is one; otherwise a single-process DistInfo."""
     world = int(os.environ.get("WORLD_SIZE", "1"))

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from vc.config import ConfigError
 from vc.gan import CheckpointManager, Trainer, TrainResult
+from vc.gan.runtime import launched_as_main
 from vc.image.bundle import CHECKPOINTS, write_bundle_meta
 from vc.image.config import ImageTrainConfig
 from vc.image.datasets import build_dataset
@@ -35,7 +36,7 @@ def train(cfg: ImageTrainConfig, exp: str | os.PathLike, *, resume: bool = False
         raise FileExistsError(f"{exp} already holds checkpoints ({existing.name}); pass --resume to continue "
                               "that run, or choose another --exp")
     train_set = build_dataset(cfg.data, "train")
-    if int(os.environ.get("RANK", "0")) == 0:
+    if launched_as_main():
         write_bundle_meta(exp, cfg, train_set.space, resume=resume and existing is not None)
     trainer = Trainer(StarGANTask(cfg, train_set), cfg.trainer, exp, device=cfg.device, seed=cfg.seed,
                       progress=progress)
