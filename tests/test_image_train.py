@@ -114,6 +114,11 @@ def test_evaluate_trains_its_classifier_and_reports_the_baseline(setup, capsys):
     assert set(result["per_edit"]) == set(result["edits"]) and "l1" in result["per_edit"]["Bold"]["identity"]
     table = capsys.readouterr().out
     assert "identity" in table and "stargan" in table and "PSNR" in table and "Family+Bold+Oblique" in table
+    # three judges by default: the scores are their mean logits', and each one's own reading is kept
+    assert (exp / "eval_classifier" / "member2" / "checkpoints" / "latest").is_file()
+    assert [len(result["judges"][k]) for k in ("real", "stargan")] == [3, 3]
+    assert all(set(a) == set(fonts.ATTRIBUTES) for a in result["judges"]["stargan"])
+    assert "stargan, single judges" in table
 
 
 class _IdentityTranslator:

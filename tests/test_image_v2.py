@@ -267,5 +267,7 @@ def test_cli_train_translate_evaluate(font_root: Path, tmp_path: Path, capsys: p
     assert set(result["style_transfer"]) == {"Bold", "Oblique"}
     assert all(0.0 <= v <= 1.0 for v in result["classifier_real_style_accuracy"].values())  # the judge's ceiling
     assert set(result["classifier_real_style_accuracy"]) == {"Bold", "Oblique"}
+    assert {k: len(v) for k, v in result["judges"].items()} == {"real": 3, "latent": 3, "reference": 3}
+    assert "each judge alone" in capsys.readouterr().out
     if not lpips_status()[0]:
         assert result["diversity_lpips"].startswith("unavailable")

@@ -116,6 +116,11 @@ class EvalClassifierConfig:
     weight_decay: float = 0.0
     max_shift: float = 0.0625  # random shifts of the training images, as a fraction of their size
     max_combos: int = 11  # combined edits evaluated per image (the grid's columns)
+    judges: int = 3  # independently seeded classifiers; their mean logits judge (see vc/image/classifier.py)
+
+    def __post_init__(self) -> None:
+        if self.judges < 1:
+            raise ConfigError(f"evaluation.judges must be >= 1, got {self.judges}")
 
 
 @dataclass

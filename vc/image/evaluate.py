@@ -9,6 +9,10 @@ paired renderings (the font set), the translation is also compared with the grou
 of the same content in the target attributes: mean absolute error and PSNR on the [0, 1] pixel
 scale. The ``identity`` method returns the input unchanged: a translator must beat it on every
 score but the unchanged attributes' accuracy.
+
+The classifier is an ensemble of judges (:class:`vc.image.classifier.JudgeEnsemble`); the
+scores are the ensemble's, and ``judges`` gives each member's own accuracies on the real images
+and on the translations, whose spread says how much a score owes to the choice of judge.
 """
 from __future__ import annotations
 
@@ -78,10 +82,13 @@ class _Tally:
 
 
 @torch.no_grad()
-def classify(classifier: torch.nn.Module, x: Tensor, translator: Translator) -> Tensor:
+def classify(classifier: torch.nn.Module, x: Tensor, translator: Translator) -> tuple[Tensor, list[Tensor]]:
+    """Labels read by the ensemble (mean logits) and by each of its members."""
     dev = next(classifier.parameters()).device
-    logits = torch.cat([classifier(c.to(dev)).float().cpu() for c in x.split(translator.batch_size)])
-    return translator.space.decode(logits)
+    logits = torch.cat([clf.member_logits(classifier, c.to(dev)).float().cpu() for c in x.split(translator.batch_size)],
+                       dim=1)
+    decode = translator.space.decode
+    return decode(logits.mean(dim=0)), [decode(m) for m in logits]
 
 
 def evaluate(translator: Translator, classifier: torch.nn.Module, test_set: ImageLabelDataset, *,
@@ -96,14 +103,16 @@ def evaluate(translator: Translator, classifier: torch.nn.Module, test_set: Imag
     tallies = {m: _Tally(space.dim) for m in METHODS}
     per_edit: dict[str, dict[str, _Tally]] = {}
     real = _Tally(space.dim)
+    judges: dict[str, list[_Tally]] = {"real": [], "stargan": []}
     columns: list[str] = []
     missing_truth = no_ops = 0
     for start in tqdm(range(0, n, chunk), desc="evaluate", unit="chunk"):
         idx = list(range(start, min(n, start + chunk)))
         x = torch.stack([test_set.image(i) for i in idx])
         source = test_set.labels[idx]
-        pred_real = classify(classifier, x, translator)
+        pred_real, members_real = classify(classifier, x, translator)
         real.add_labels(pred_real, source, source)
+        _add_members(judges["real"], members_real, source, source)
         targets = space.column_targets(source, max_combos)
         columns = [t for t, _ in targets]
         for title, target in targets:
@@ -115,7 +124,8 @@ def evaluate(translator: Translator, classifier: torch.nn.Module, test_set: Imag
                 continue
             xs, src, tgt = x[keep], source[keep], target[keep]
             out = translator.translate(xs, tgt)
-            pred_out = classify(classifier, out, translator)
+            pred_out, members_out = classify(classifier, out, translator)
+            _add_members(judges["stargan"], members_out, tgt, src)
             truth = rows = None
             if truth_index is not None:
                 keys = [(test_set.content_ids[idx[k]], tuple(int(v) for v in t.tolist()))
@@ -141,9 +151,17 @@ def evaluate(translator: Translator, classifier: torch.nn.Module, test_set: Imag
         "num_no_op_edits": no_ops,
         "ground_truth_pairs": tallies["stargan"].pairs,
         "classifier_real_accuracy": real.summary(space.names)["accuracy"],
+        "judges": {k: [t.summary(space.names)["accuracy"] for t in v] for k, v in judges.items()},
         "methods": {m: t.summary(space.names) for m, t in tallies.items()},
         "per_edit": {title: {m: _brief(t.summary(space.names)) for m, t in b.items()} for title, b in per_edit.items()},
     }
+
+
+def _add_members(tallies: list[_Tally], preds: list[Tensor], target: Tensor, source: Tensor) -> None:
+    while len(tallies) < len(preds):
+        tallies.append(_Tally(target.shape[1]))
+    for tally, pred in zip(tallies, preds):
+        tally.add_labels(pred, target, source)
 
 
 def _brief(summary: dict[str, Any]) -> dict[str, Any]:
@@ -190,9 +208,18 @@ def format_table(result: dict[str, Any]) -> str:
         if has_px:
             row += [f"{r['l1']:.4f}", f"{r['psnr']:.2f}"] if "l1" in r else ["", ""]
         rows.append(row)
+    judges = result.get("judges", {})
+    if len(judges.get("stargan", [])) > 1:
+        for m in ("real", "stargan"):
+            accs = judges[m]
+            cells = [f"{min(a[n] for a in accs):.3f}-{max(a[n] for a in accs):.3f}" for n in names]
+            means = [sum(a.values()) / len(a) for a in accs]
+            rows.append([f"{m}, single judges"] + cells + [f"{min(means):.3f}-{max(means):.3f}"]
+                        + (["", ""] if has_px else []))
     note = (f"{result['num_images']} images x {len(result['edits'])} edits = {result['num_translations']} translations "
             f"(not counting {result.get('num_no_op_edits', 0)} edits that change nothing); "
-            "attribute accuracy of a classifier trained on real images (in brackets: on changed attributes only)")
+            f"attribute accuracy read by {len(judges.get('real', [])) or 1} classifier(s) trained on real images, "
+            "mean logits (in brackets: on changed attributes only; 'single judges': lowest-highest of each alone)")
     if has_px:
         note += f"; L1/PSNR against {result['ground_truth_pairs']} ground-truth renderings ([0, 1] pixel scale)"
     out = _align(rows) + [note]

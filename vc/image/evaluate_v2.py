@@ -15,6 +15,9 @@ For every held-out input and every *other* domain (the paper's protocol):
 The classifier's own accuracy on the real held-out images (domain and each such attribute) is
 reported beside them: the ceiling of each score, and the proof that a miss is the translator's
 (the font judge reads real slant at ~97 % while slant transfer sat at the 49 % of ignoring it).
+The classifier is an ensemble of judges read through their mean logits; the domain accuracies
+each judge alone would report are given too (``judges``), as their spread is the score's
+uncertainty due to the judge.
 
 StarGAN (v1) is deterministic for a fixed target label, so its diversity is exactly 0.
 """
@@ -27,6 +30,7 @@ import torch
 from torch import Tensor
 from tqdm import tqdm
 
+from vc.image.classifier import member_logits
 from vc.image.config_v2 import DiversityEvalConfig
 from vc.image.diversity import LpipsDistance, mean_pairwise, mean_pairwise_l1
 from vc.image.domain_data import DomainSet, step_generator
@@ -47,15 +51,23 @@ class Judge:
         self.device = next(classifier.parameters()).device
 
     @torch.no_grad()
-    def logits(self, x: Tensor) -> Tensor:
-        return torch.cat([self.classifier(c.to(self.device)).float().cpu() for c in x.split(self.batch_size)])
+    def member_logits(self, x: Tensor) -> Tensor:
+        """(K, N, C): the logits of each of the ensemble's K judges."""
+        return torch.cat([member_logits(self.classifier, c.to(self.device)).float().cpu()
+                          for c in x.split(self.batch_size)], dim=1)
 
     def read(self, x: Tensor) -> tuple[Tensor, Tensor]:
         """(domain index (N,), style attribute values (N, S) as 0/1) of images ``x``."""
-        logits = self.logits(x)
+        domain, styles, _ = self.read_with_members(x)
+        return domain, styles
+
+    def read_with_members(self, x: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        """:meth:`read` plus the domain index each judge alone reads (K, N)."""
+        each = self.member_logits(x)
+        logits = each.mean(dim=0)
         domain = logits[:, self.domain_cols].argmax(dim=1)
         styles = self.space.decode(logits)[:, [self.space.index(n) for n in self.style_names]]
-        return domain, styles
+        return domain, styles, each[:, :, self.domain_cols].argmax(dim=2)
 
     def true_styles(self, ds: DomainSet, idx: Tensor) -> Tensor:
         return ds.dataset.labels[idx][:, [self.space.index(n) for n in self.style_names]]
@@ -87,14 +99,16 @@ def evaluate_v2(tr: StyleTranslator, judge: Judge, test_set: DomainSet, cfg: Div
     style_hit = {s: _Mean() for s in judge.style_names}
     style_base = {s: _Mean() for s in judge.style_names}
     real_dom = _Mean()
+    per_judge: dict[str, list[_Mean]] = {m: [] for m in ("real", "latent", "reference")}
     real_style_hit = {s: _Mean() for s in judge.style_names}  # the judge's own ceiling on each style
     k_dom = len(tr.domains)
     for start in tqdm(range(0, n, chunk), desc="evaluate", unit="chunk"):
         idx = torch.arange(start, min(n, start + chunk))
         x, y = test_set.images(idx), test_set.domain[idx]
         src_styles = judge.true_styles(test_set, idx)
-        real_domain, real_styles = judge.read(x)
+        real_domain, real_styles, each = judge.read_with_members(x)
         real_dom.add(real_domain == y)
+        _add_each(per_judge["real"], each == y)
         for j, name in enumerate(judge.style_names):
             real_style_hit[name].add(real_styles[:, j] == src_styles[:, j])
         for k in range(k_dom):
@@ -110,8 +124,9 @@ def evaluate_v2(tr: StyleTranslator, judge: Judge, test_set: DomainSet, cfg: Div
             ref_styles = tr.reference_styles(refs, k).view(len(rows), cfg.num_refs, -1)
             ref = torch.stack([tr.generate(xs, ref_styles[:, j]) for j in range(cfg.num_refs)], dim=1)
             for mode, outs in (("latent", lat), ("reference", ref)):
-                dom, styles = judge.read(outs.flatten(0, 1))
+                dom, styles, each = judge.read_with_members(outs.flatten(0, 1))
                 acc[mode].add(dom == k)
+                _add_each(per_judge[mode], each == k)
                 if outs.shape[1] > 1:
                     div_l1[mode].add(torch.stack([mean_pairwise_l1(o[None]) for o in outs]))
                     if lpips is not None:
@@ -130,12 +145,21 @@ def evaluate_v2(tr: StyleTranslator, judge: Judge, test_set: DomainSet, cfg: Div
         "diversity_lpips": ({m: d.value() for m, d in div_lp.items()} if lpips is not None
                             else f"unavailable: {lpips_reason or 'not requested'}"),
         "stargan_v1_diversity": 0.0,
+        "judges": {m: [a.value() for a in v] for m, v in per_judge.items()},
     }
     if judge.style_names:
         out["classifier_real_style_accuracy"] = {s: real_style_hit[s].value() for s in judge.style_names}
         out["style_transfer"] = {s: style_hit[s].value() for s in judge.style_names}
         out["style_transfer_if_ignored"] = {s: style_base[s].value() for s in judge.style_names}
     return out
+
+
+def _add_each(means: list[_Mean], hits: Tensor) -> None:
+    """Add row k of ``hits`` (K, N) to judge k's running mean."""
+    while len(means) < len(hits):
+        means.append(_Mean())
+    for mean, row in zip(means, hits):
+        mean.add(row)
 
 
 def format_report(result: dict[str, Any]) -> str:
@@ -149,6 +173,14 @@ def format_report(result: dict[str, Any]) -> str:
              + "".join(f", {name} {pct(v)}" for name, v in result.get("classifier_real_style_accuracy", {}).items()),
              f"domain accuracy   latent {pct(result['domain_accuracy']['latent'])}   "
              f"reference {pct(result['domain_accuracy']['reference'])}"]
+    judges = result.get("judges", {})
+    if len(judges.get("latent", [])) > 1:
+        def span(values: list[float]) -> str:
+            return f"{pct(min(values))}-{pct(max(values))}"
+
+        lines[-1] += f"   ({len(judges['latent'])} judges' mean logits)"
+        lines.append(f"each judge alone: real {span(judges['real'])}   latent {span(judges['latent'])}   "
+                     f"reference {span(judges['reference'])}")
     d = result["diversity_l1"]
     lines.append(f"diversity (mean pairwise L1, [0,1] pixels)   latent {d['latent']:.4f}   reference "
                  f"{d['reference']:.4f}   StarGAN v1: 0 (deterministic for a fixed label)")
