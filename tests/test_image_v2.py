@@ -268,6 +268,11 @@ def test_cli_train_translate_evaluate(font_root: Path, tmp_path: Path, capsys: p
     assert all(0.0 <= v <= 1.0 for v in result["classifier_real_style_accuracy"].values())  # the judge's ceiling
     assert set(result["classifier_real_style_accuracy"]) == {"Bold", "Oblique"}
     assert {k: len(v) for k, v in result["judges"].items()} == {"real": 3, "latent": 3, "reference": 3}
+    pairs = result["domain_accuracy_by_pair"]
+    assert set(pairs) == {f"{a}->{b}" for a in ("Sans", "Serif", "Mono") for b in ("Sans", "Serif", "Mono") if a != b}
+    scored = [v["latent"] for v in pairs.values() if v["latent"] is not None]
+    assert scored and all(0.0 <= v <= 1.0 for v in scored)
+    assert min(scored) - 1e-9 <= result["domain_accuracy"]["latent"] <= max(scored) + 1e-9  # a weighted mean of them
     assert "each judge alone" in capsys.readouterr().out
     if not lpips_status()[0]:
         assert result["diversity_lpips"].startswith("unavailable")

@@ -94,6 +94,8 @@ def evaluate_v2(tr: StyleTranslator, judge: Judge, test_set: DomainSet, cfg: Div
     n = min(cfg.limit, len(test_set)) if cfg.limit else len(test_set)
     g = step_generator(seed, 1)
     acc = {m: _Mean() for m in ("latent", "reference")}
+    names = tr.domains
+    by_pair = {(a, b): {m: _Mean() for m in acc} for a in names for b in names if a != b}
     div_l1 = {m: _Mean() for m in ("latent", "reference")}
     div_lp = {m: _Mean() for m in ("latent", "reference")}
     style_hit = {s: _Mean() for s in judge.style_names}
@@ -126,6 +128,10 @@ def evaluate_v2(tr: StyleTranslator, judge: Judge, test_set: DomainSet, cfg: Div
             for mode, outs in (("latent", lat), ("reference", ref)):
                 dom, styles, each = judge.read_with_members(outs.flatten(0, 1))
                 acc[mode].add(dom == k)
+                hits = (dom == k).view(len(rows), -1)
+                for j in range(k_dom):
+                    if j != k:
+                        by_pair[names[j], names[k]][mode].add(hits[y[rows] == j])
                 _add_each(per_judge[mode], each == k)
                 if outs.shape[1] > 1:
                     div_l1[mode].add(torch.stack([mean_pairwise_l1(o[None]) for o in outs]))
@@ -141,6 +147,7 @@ def evaluate_v2(tr: StyleTranslator, judge: Judge, test_set: DomainSet, cfg: Div
         "num_inputs": n, "num_outputs": cfg.num_outputs, "num_refs": cfg.num_refs,
         "classifier_real_domain_accuracy": real_dom.value(),
         "domain_accuracy": {m: a.value() for m, a in acc.items()},
+        "domain_accuracy_by_pair": {f"{a}->{b}": {m: v.value() for m, v in ms.items()} for (a, b), ms in by_pair.items()},
         "diversity_l1": {m: d.value() for m, d in div_l1.items()},
         "diversity_lpips": ({m: d.value() for m, d in div_lp.items()} if lpips is not None
                             else f"unavailable: {lpips_reason or 'not requested'}"),
@@ -181,6 +188,10 @@ def format_report(result: dict[str, Any]) -> str:
         lines[-1] += f"   ({len(judges['latent'])} judges' mean logits)"
         lines.append(f"each judge alone: real {span(judges['real'])}   latent {span(judges['latent'])}   "
                      f"reference {span(judges['reference'])}")
+    pairs = result.get("domain_accuracy_by_pair", {})
+    if pairs:
+        lines.append("by source -> target (latent / reference): " + "   ".join(
+            f"{pair} {pct(v['latent'])} / {pct(v['reference'])}" for pair, v in pairs.items()))
     d = result["diversity_l1"]
     lines.append(f"diversity (mean pairwise L1, [0,1] pixels)   latent {d['latent']:.4f}   reference "
                  f"{d['reference']:.4f}   StarGAN v1: 0 (deterministic for a fixed label)")
