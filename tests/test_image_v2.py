@@ -273,6 +273,56 @@ def test_cli_train_translate_evaluate(font_root: Path, tmp_path: Path, capsys: p
     scored = [v["latent"] for v in pairs.values() if v["latent"] is not None]
     assert scored and all(0.0 <= v <= 1.0 for v in scored)
     assert min(scored) - 1e-9 <= result["domain_accuracy"]["latent"] <= max(scored) + 1e-9  # a weighted mean of them
+    assert all(0.0 < result["content_l1"][m][who] < 1.0 for m in ("latent", "reference") for who in ("output", "input"))
     assert "each judge alone" in capsys.readouterr().out
     if not lpips_status()[0]:
         assert result["diversity_lpips"].startswith("unavailable")
+
+
+class _StubTranslator:
+    """A StyleTranslator stand-in: ``draw`` maps (inputs, domain) to outputs, styles carry the domain."""
+
+    latent_dim = 2
+    domains = ("Sans", "Serif", "Mono")
+
+    def __init__(self, draw):
+        self.draw = draw
+
+    def latent_styles(self, z: torch.Tensor, domain: int) -> torch.Tensor:
+        return torch.full((z.shape[0], 1), float(domain))
+
+    def reference_styles(self, refs: torch.Tensor, domain: int) -> torch.Tensor:
+        return torch.full((refs.shape[0], 1), float(domain))
+
+    def generate(self, x: torch.Tensor, styles: torch.Tensor) -> torch.Tensor:
+        return self.draw(x, int(styles.flatten()[0]))
+
+
+def test_content_l1_exposes_a_translator_that_drops_its_input(font_root: Path) -> None:
+    from vc.image.classifier import AttributeClassifier
+    from vc.image.evaluate_v2 import Judge, evaluate_v2
+
+    cfg = tiny_cfg(font_root)
+    test = build_domain_set(cfg, "test")
+    space = test.dataset.space
+    judge = Judge(AttributeClassifier(space.dim, 1, 4, 2).eval(), space, test.names)
+    cfg.diversity.limit = 0
+    same = evaluate_v2(_StubTranslator(lambda x, k: x.clone()), judge, test, cfg.diversity)
+    cl = same["content_l1"]
+    assert cl["latent"]["output"] == pytest.approx(cl["latent"]["input"]) and cl["latent"]["input"] > 0
+    assert cl["reference"]["output"] == pytest.approx(cl["reference"]["input"])
+    # a real rendering of the target domain, but of the *other* held-out glyph: right family, wrong glyph
+    imgs = test.images(range(len(test.dataset)))
+    content = test.dataset.content_ids
+    assert len(set(content)) == 2
+
+    def other_glyph(x: torch.Tensor, k: int) -> torch.Tensor:
+        out = []
+        for xi in x:
+            i = next(j for j in range(len(imgs)) if torch.equal(imgs[j], xi))
+            out.append(next(imgs[j] for j in test.members[k].tolist() if content[j] != content[i]))
+        return torch.stack(out)
+
+    other = evaluate_v2(_StubTranslator(other_glyph), judge, test, cfg.diversity)
+    assert other["content_l1"]["latent"]["output"] > cl["latent"]["input"]
+    assert other["content_l1"]["reference"]["output"] > cl["reference"]["input"]

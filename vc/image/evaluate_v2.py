@@ -15,6 +15,13 @@ For every held-out input and every *other* domain (the paper's protocol):
 The classifier's own accuracy on the real held-out images (domain and each such attribute) is
 reported beside them: the ceiling of each score, and the proof that a miss is the translator's
 (the font judge reads real slant at ~97 % while slant transfer sat at the 49 % of ignoring it).
+Where the data has paired renderings (the font set: every glyph in every style), the outputs are
+also compared with the true renderings of the *input's* glyph in the target domain (L1 on [0, 1]
+pixels): reference-guided outputs with the rendering in the reference's style, latent-guided ones
+with the nearest of the target domain's renderings. Domain and style accuracy cannot see a
+translator that drops its input and draws some other glyph of the right family; this does. The
+input left unchanged is scored beside it.
+
 The classifier is an ensemble of judges read through their mean logits; the domain accuracies
 each judge alone would report are given too (``judges``), as their spread is the score's
 uncertainty due to the judge.
@@ -73,6 +80,36 @@ class Judge:
         return ds.dataset.labels[idx][:, [self.space.index(n) for n in self.style_names]]
 
 
+class ContentTruth:
+    """The true renderings of each held-out glyph, by (content id, domain) and by exact labels."""
+
+    def __init__(self, ds: DomainSet):
+        data = ds.dataset
+        self.ds, self.content = ds, data.content_ids
+        self.exact = data.ground_truth_index()
+        self.by_domain: dict[tuple[str, int], list[int]] = {}
+        for i, (c, d) in enumerate(zip(data.content_ids, ds.domain.tolist())):
+            self.by_domain.setdefault((c, d), []).append(i)
+
+    def nearest_l1(self, outs: Tensor, item: int, domain: int) -> Tensor | None:
+        """(M,) L1 of each of ``outs`` (M, C, H, W) to the nearest rendering of ``item``'s content
+        in ``domain`` (any style); None when there is none."""
+        found = self.by_domain.get((self.content[item], domain))
+        if not found:
+            return None
+        return _l1(outs[:, None], self.ds.images(found)[None]).amin(dim=1)
+
+    def styled(self, item: int, like: int) -> int | None:
+        """The rendering of ``item``'s content with the labels of item ``like`` (None: not rendered)."""
+        labels = tuple(int(v) for v in self.ds.dataset.labels[like].tolist())
+        return self.exact.get((self.content[item], labels))
+
+
+def _l1(a: Tensor, b: Tensor) -> Tensor:
+    """Mean absolute difference over (C, H, W) on the [0, 1] pixel scale (inputs in [-1, 1])."""
+    return (a - b).abs().flatten(-3).mean(-1) / 2.0
+
+
 class _Mean:
     def __init__(self) -> None:
         self.total, self.count = 0.0, 0
@@ -103,6 +140,8 @@ def evaluate_v2(tr: StyleTranslator, judge: Judge, test_set: DomainSet, cfg: Div
     real_dom = _Mean()
     per_judge: dict[str, list[_Mean]] = {m: [] for m in ("real", "latent", "reference")}
     real_style_hit = {s: _Mean() for s in judge.style_names}  # the judge's own ceiling on each style
+    truth = ContentTruth(test_set) if test_set.dataset.content_ids is not None else None
+    content_l1 = {(m, who): _Mean() for m in ("latent", "reference") for who in ("output", "input")}
     k_dom = len(tr.domains)
     for start in tqdm(range(0, n, chunk), desc="evaluate", unit="chunk"):
         idx = torch.arange(start, min(n, start + chunk))
@@ -143,6 +182,8 @@ def evaluate_v2(tr: StyleTranslator, judge: Judge, test_set: DomainSet, cfg: Div
                     for j, name in enumerate(judge.style_names):
                         style_hit[name].add(styles[:, j] == want[:, j])
                         style_base[name].add(src[:, j] == want[:, j])
+            if truth is not None:
+                _score_content(truth, content_l1, idx[rows].tolist(), xs, lat, ref, pick, k)
     out: dict[str, Any] = {
         "num_inputs": n, "num_outputs": cfg.num_outputs, "num_refs": cfg.num_refs,
         "classifier_real_domain_accuracy": real_dom.value(),
@@ -153,12 +194,30 @@ def evaluate_v2(tr: StyleTranslator, judge: Judge, test_set: DomainSet, cfg: Div
                             else f"unavailable: {lpips_reason or 'not requested'}"),
         "stargan_v1_diversity": 0.0,
         "judges": {m: [a.value() for a in v] for m, v in per_judge.items()},
+        "content_l1": ({m: {who: content_l1[m, who].value() for who in ("output", "input")} for m in ("latent", "reference")}
+                       if truth is not None else "unavailable: the data has no paired renderings (list_content.txt)"),
     }
     if judge.style_names:
         out["classifier_real_style_accuracy"] = {s: real_style_hit[s].value() for s in judge.style_names}
         out["style_transfer"] = {s: style_hit[s].value() for s in judge.style_names}
         out["style_transfer_if_ignored"] = {s: style_base[s].value() for s in judge.style_names}
     return out
+
+
+def _score_content(truth: ContentTruth, sums: dict[tuple[str, str], _Mean], items: list[int], xs: Tensor,
+                   lat: Tensor, ref: Tensor, pick: Tensor, domain: int) -> None:
+    """Add the L1 of outputs (and of the unchanged inputs) to the true renderings of their glyphs."""
+    for r, item in enumerate(items):
+        for who, imgs in (("output", lat[r]), ("input", xs[r:r + 1])):
+            dist = truth.nearest_l1(imgs, item, domain)
+            if dist is not None:
+                sums["latent", who].add(dist)
+        for j, like in enumerate(pick[r].tolist()):
+            t = truth.styled(item, like)
+            if t is not None:
+                gt = truth.ds.images([t])[0]
+                sums["reference", "output"].add(_l1(ref[r, j], gt).view(1))
+                sums["reference", "input"].add(_l1(xs[r], gt).view(1))
 
 
 def _add_each(means: list[_Mean], hits: Tensor) -> None:
@@ -192,6 +251,11 @@ def format_report(result: dict[str, Any]) -> str:
     if pairs:
         lines.append("by source -> target (latent / reference): " + "   ".join(
             f"{pair} {pct(v['latent'])} / {pct(v['reference'])}" for pair, v in pairs.items()))
+    cl = result.get("content_l1")
+    if isinstance(cl, dict):
+        lines.append(f"L1 to the true rendering of the input's glyph   latent {cl['latent']['output']:.4f} (nearest "
+                     f"style; input unchanged {cl['latent']['input']:.4f})   reference {cl['reference']['output']:.4f} "
+                     f"(reference's style; input unchanged {cl['reference']['input']:.4f})")
     d = result["diversity_l1"]
     lines.append(f"diversity (mean pairwise L1, [0,1] pixels)   latent {d['latent']:.4f}   reference "
                  f"{d['reference']:.4f}   StarGAN v1: 0 (deterministic for a fixed label)")
