@@ -60,7 +60,8 @@ def test_fonts_v2_recipe_options_and_targets(tmp_path: Path) -> None:
     assert proc.returncode == 0 and "--grid_num" in proc.stdout
     assert run_recipe(FONTS_RUN, tmp_path, "--no_such_option", 1).returncode != 0
     result = {"step": 10, "domain_accuracy": {"latent": 0.95, "reference": 0.85},
-              "style_transfer": {"Bold": 0.9, "Oblique": 0.5}, "diversity_l1": {"latent": 0.05, "reference": 0.04}}
+              "style_transfer": {"Bold": 0.9, "Oblique": 0.5}, "diversity_l1": {"latent": 0.05, "reference": 0.04},
+              "content_l1": {"latent": {"output": 0.04, "input": 0.05}, "reference": {"output": 0.07, "input": 0.06}}}
     path = tmp_path / "eval.json"
     path.write_text(json.dumps(result))
     check = [sys.executable, str(REPO / "egs" / "fonts_v2" / "local" / "check_targets.py"), str(path)]
@@ -70,4 +71,6 @@ def test_fonts_v2_recipe_options_and_targets(tmp_path: Path) -> None:
     assert lines["domain accuracy, latent-guided"].endswith("met")
     assert lines["domain accuracy, reference-guided"].endswith("MISSED")
     assert lines["reference Oblique transferred"].endswith("MISSED")
+    assert lines["glyph kept, latent: L1 to it < input's"].endswith("met")
+    assert lines["glyph kept, reference: L1 to it < input's"].endswith("MISSED")  # the glyph was lost
     assert subprocess.run(check + ["--strict"], capture_output=True, text=True).returncode == 1
