@@ -8,11 +8,11 @@ resume, CSV log and progress bar as the GANs, and lives in the bundle as
 
 The judge is an ensemble of ``evaluation.judges`` such classifiers that differ only in their
 seed, read through their mean logits. One classifier is not a stable instrument for
-translations: on the font set, three seeds of the same network that all read real held-out
-glyphs at 93-98 % read the same StarGAN outputs' Serif at 0.93, 0.92 and 0.86. Translations
-sit nearer the decision boundaries than real images, where seeds disagree most; the mean of
-several judges is what a score can rest on, and the spread of their single readings (reported
-by the evaluations) says how far it can be trusted. Member 0 lives in ``eval_classifier/``
+translations: on the font set, three seeds of the same network that read real held-out glyphs
+alike (91-93 % on Sans and Mono, 98 % on Serif) read the same StarGAN outputs' Serif at 0.93,
+0.92 and 0.86. Translations sit nearer the decision boundaries than real images, where seeds
+disagree most; the mean of several judges is what a score can rest on, and the spread of their
+single readings (reported by the evaluations) says how far it can be trusted. Member 0 lives in ``eval_classifier/``
 itself (so a single-judge bundle keeps its layout), member k in ``eval_classifier/member<k>/``.
 """
 from __future__ import annotations

@@ -208,10 +208,10 @@ def _score_content(truth: ContentTruth, sums: dict[tuple[str, str], _Mean], item
                    lat: Tensor, ref: Tensor, pick: Tensor, domain: int) -> None:
     """Add the L1 of outputs (and of the unchanged inputs) to the true renderings of their glyphs."""
     for r, item in enumerate(items):
-        for who, imgs in (("output", lat[r]), ("input", xs[r:r + 1])):
-            dist = truth.nearest_l1(imgs, item, domain)
-            if dist is not None:
-                sums["latent", who].add(dist)
+        dist = truth.nearest_l1(torch.cat([lat[r], xs[r:r + 1]]), item, domain)  # outputs, then the input
+        if dist is not None:
+            sums["latent", "output"].add(dist[:-1])
+            sums["latent", "input"].add(dist[-1:])
         for j, like in enumerate(pick[r].tolist()):
             t = truth.styled(item, like)
             if t is not None:
