@@ -67,6 +67,7 @@ def test_a_judge_written_before_ensembles_loads_as_one_member(train_set, tmp_pat
     del meta["config"]["judges"]  # the description as single-judge bundles wrote it
     (out / "classifier.json").write_text(json.dumps(meta))
     assert len(load_classifier(out, train_set.space).members) == 1
+    assert len(load_classifier(out, train_set.space, judges=3).members) == 1  # what it has, e.g. to guess domains
     # asked for three judges, the old bundle gains members 1 and 2, and says so
     train_classifier(out, train_set, _cfg(3), device="cpu")
     assert len(load_classifier(out, train_set.space).members) == 3
@@ -75,3 +76,11 @@ def test_a_judge_written_before_ensembles_loads_as_one_member(train_set, tmp_pat
 def test_judges_must_be_positive() -> None:
     with pytest.raises(ConfigError, match="judges"):
         EvalClassifierConfig(judges=0)
+
+
+def test_a_config_asking_for_fewer_judges_than_the_folder_holds_is_obeyed(train_set, tmp_path: Path) -> None:
+    out = tmp_path / "judge"
+    train_classifier(out, train_set, _cfg(2), device="cpu")
+    assert is_trained(out, _cfg(1))  # member 0 is all that one judge needs
+    assert len(load_classifier(out, train_set.space, judges=1).members) == 1
+    assert len(load_classifier(out, train_set.space).members) == 2  # unasked: what the folder describes

@@ -196,7 +196,8 @@ def ref_domains(bundle: V2Bundle, refs: Sequence[Path], images: torch.Tensor, sp
     if not (cdir / "classifier.json").is_file():
         raise ValueError("cannot tell the references' domains: pass --ref-domain (or train the bundle's "
                          "classifier with vc-img-evaluate)")
-    judge = Judge(load_classifier(cdir, bundle.space), bundle.space, bundle.domains)
+    judge = Judge(load_classifier(cdir, bundle.space, judges=bundle.cfg.evaluation.judges), bundle.space,
+                  bundle.domains)
     dom, _ = judge.read(images)
     log.info("reference domains read by the classifier: %s", [bundle.domains[int(k)] for k in dom])
     return dom
@@ -265,7 +266,8 @@ def evaluate(argv: Sequence[str] | None = None) -> None:
             log.info("training the evaluation classifier on real training images (%s)", cdir)
             train_set = build_domain_set(cfg, "train", root=args.data)
             train_classifier(cdir, train_set.dataset, cfg.evaluation, device=args.device, seed=cfg.seed)
-        judge = Judge(load_classifier(cdir, bundle.space, args.device), bundle.space, bundle.domains)
+        judge = Judge(load_classifier(cdir, bundle.space, args.device, judges=cfg.evaluation.judges), bundle.space,
+                      bundle.domains)
         dcfg = cfg.diversity
         if args.limit is not None:
             dcfg.limit = args.limit

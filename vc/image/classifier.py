@@ -178,9 +178,14 @@ def is_trained(out_dir: str | os.PathLike, cfg: EvalClassifierConfig) -> bool:
     return all(_member_trained(member_dir(out_dir, k), cfg.steps) for k in range(cfg.judges))
 
 
-def load_classifier(out_dir: str | os.PathLike, space: LabelSpace,
-                    device: str | torch.device = "cpu") -> JudgeEnsemble:
-    """The trained judge ensemble in eval mode; its label space must be the model's."""
+def load_classifier(out_dir: str | os.PathLike, space: LabelSpace, device: str | torch.device = "cpu",
+                    judges: int | None = None) -> JudgeEnsemble:
+    """The trained judge ensemble in eval mode; its label space must be the model's.
+
+    ``judges``: at most this many members (the evaluation config's ``judges``), so that a config
+    asking for fewer judges than the folder holds is obeyed; a folder trained with fewer (before
+    ensembles) gives what it has. None reads as many as it describes.
+    """
     out_dir = Path(out_dir)
     if not (out_dir / META).is_file():
         raise CheckpointError(f"{out_dir}: no trained evaluation classifier ({META} missing)")
@@ -189,7 +194,7 @@ def load_classifier(out_dir: str | os.PathLike, space: LabelSpace,
         raise CheckpointError(f"{out_dir / META}: classifier attributes differ from the model's {list(space.names)}")
     cfg = EvalClassifierConfig(**{"judges": 1, **meta["config"]})  # written before ensembles: one judge
     members = []
-    for k in range(cfg.judges):
+    for k in range(cfg.judges if judges is None else min(judges, cfg.judges)):
         path = CheckpointManager(member_dir(out_dir, k) / "checkpoints").latest()
         if path is None:
             raise CheckpointError(f"{member_dir(out_dir, k) / 'checkpoints'}: no classifier checkpoint")

@@ -185,7 +185,7 @@ def evaluate_bundle(model: str | os.PathLike, data: str | os.PathLike, *, device
         log.info("training the evaluation classifier on the real training images of %s", data)
         train_set = build_dataset(cfg.data, "train", root=data)
         clf.train_classifier(cls_dir, train_set, cfg.evaluation, device=device, seed=cfg.seed)
-    classifier = clf.load_classifier(cls_dir, bundle.space, device)
+    classifier = clf.load_classifier(cls_dir, bundle.space, device, judges=cfg.evaluation.judges)
     test_set = build_dataset(cfg.data, "test", root=data, augment=False)
     result = evaluate(Translator(bundle), classifier, test_set, max_combos=cfg.evaluation.max_combos, limit=limit)
     return {"model": str(model), "step": bundle.step, "data": str(data), **result}
