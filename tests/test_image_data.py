@@ -169,7 +169,7 @@ def test_load_tensor_rejects_crops_larger_than_the_image(tmp_path):
 
 
 def test_classifier_shifts_move_images_without_wrapping_around():
-    from vc.image.classifier import random_shift
+    from vc.gan import random_shift
 
     x = torch.zeros(6, 1, 8, 8)
     x[:, :, 3:5, 3:5] = 1.0

@@ -78,3 +78,32 @@ def test_generator_upsampling_init_removes_the_initial_checkerboard():
     assert checkerboard(nearest) < 1e-5 < 1e-3 < checkerboard(default)
     with pytest.raises(ConfigError, match="g_upsample_init"):
         StarGANModelConfig(g_upsample_init="bilinear")
+
+
+def test_generator_takes_the_sign_of_its_input():
+    x = torch.rand(6, 1, 16, 16) * 2 - 1
+    c = torch.eye(2)[[0, 1, 0, 1, 0, 1]]
+
+    def corr(G):
+        with torch.no_grad():
+            y = G(x, c)
+        return float(torch.corrcoef(torch.stack([x.flatten(), y.flatten()]))[0, 1])
+
+    flipped = 0
+    for seed in range(8):  # random inits draw either sign
+        torch.manual_seed(seed)
+        G = Generator(c_dim=2, channels=1, conv_dim=8, repeat_num=1, downsample=1)
+        before = corr(G)
+        with torch.no_grad():
+            y = G(x, c)
+        negated = G.match_input_sign_(x, c)
+        assert negated == (before < 0)
+        if negated:
+            flipped += 1
+            with torch.no_grad():
+                assert torch.allclose(G(x, c), -y, atol=1e-6)  # exactly -G: tanh is odd
+        assert corr(G) >= 0
+        assert not G.match_input_sign_(x, c)  # idempotent
+    assert 0 < flipped < 8
+    with pytest.raises(ConfigError, match="g_output_sign"):
+        StarGANModelConfig(g_output_sign="negative")

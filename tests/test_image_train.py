@@ -8,7 +8,9 @@ import yaml
 from PIL import Image
 
 from vc.cli import img_evaluate, img_train, img_translate
-from vc.gan import Trainer, load_checkpoint
+from vc.config import ConfigError
+from vc.gan import TrainContext, Trainer, load_checkpoint
+from vc.gan.runtime import DistInfo
 from vc.image import fonts
 from vc.config import from_dict
 from vc.image.config import ImageTrainConfig
@@ -64,10 +66,12 @@ def test_existing_checkpoints_need_resume(setup, caplog):
     assert (exp / "checkpoints" / "latest").read_text().strip() == "step_00000005.pt"
 
 
-def test_resume_continues_exactly(setup, tmp_path):
+@pytest.mark.parametrize("d_shift", [0.0, 0.125])
+def test_resume_continues_exactly(setup, tmp_path, d_shift):
     _, data, conf, _ = setup
     cfg = from_dict(ImageTrainConfig, yaml.safe_load(conf.read_text()))
     cfg.trainer.sample_every = 0
+    cfg.loss.d_shift = d_shift  # the shifts D sees are drawn again exactly after a resume
     Trainer(StarGANTask(cfg), cfg.trainer, tmp_path / "a", device="cpu").fit()
     Trainer(StarGANTask(cfg), cfg.trainer, tmp_path / "b", device="cpu").fit(until=3)
     Trainer(StarGANTask(cfg), cfg.trainer, tmp_path / "b", device="cpu").fit(resume=True)
@@ -76,6 +80,28 @@ def test_resume_continues_exactly(setup, tmp_path):
     for net in ("G", "D"):
         for key, value in a[net].items():
             assert torch.equal(value, b[net][key]), f"{net}.{key} differs after resume"
+
+
+def test_discriminator_sees_shifted_images_when_asked(setup, tmp_path):
+    _, _, conf, _ = setup
+    raw = yaml.safe_load(conf.read_text())
+    with pytest.raises(ConfigError, match="loss.d_shift"):
+        from_dict(ImageTrainConfig, dict(raw, loss={"d_shift": 0.5}))
+    cfg = from_dict(ImageTrainConfig, dict(raw, loss={"d_shift": 0.125}))
+    task = StarGANTask(cfg)
+    task.setup(TrainContext(torch.device("cpu"), DistInfo(), 0, tmp_path))
+    x = torch.zeros(8, 1, 16, 16, requires_grad=True)
+    with torch.no_grad():
+        x[:, :, 6:10, 6:10] = 1.0
+    seen = task._d_view(x, step=3, salt=2)
+    assert torch.equal(seen, task._d_view(x, step=3, salt=2))  # a function of the step: exact resume
+    assert not torch.equal(seen, task._d_view(x, step=4, salt=2))
+    assert any(not torch.equal(v, x[0]) for v in seen)  # moved by up to 2 px ...
+    assert torch.equal(seen.detach().sum((1, 2, 3)), x.detach().sum((1, 2, 3)))  # ... never cut off
+    seen.sum().backward()
+    assert x.grad.sum() == x.numel() and x.grad.min() >= 0  # G's gradient passes through the shift
+    task.cfg.loss.d_shift = 0.0
+    assert task._d_view(x, step=3, salt=2) is x
 
 
 def test_translate_edit_and_grid(setup, caplog):

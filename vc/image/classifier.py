@@ -25,13 +25,13 @@ from typing import Any, Mapping
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 from torch import Tensor
 
 from vc.config import to_dict
 from vc.fileio import atomic_write_text
 from vc.gan import (CheckpointError, CheckpointManager, GanTask, OptimizerSpec, Phase, PhaseLosses, TrainContext,
-                    Trainer, TrainerConfig, classification_accuracy, classification_loss, load_checkpoint)
+                    Trainer, TrainerConfig, classification_accuracy, classification_loss, load_checkpoint,
+                    random_shift, shift_pixels)
 from vc.image.config import EvalClassifierConfig
 from vc.image.datasets import BatchStream, ImageLabelDataset
 from vc.image.labels import LabelSpace
@@ -114,10 +114,10 @@ class ClassifierTask(GanTask):
 
     def next_batch(self, step: int) -> tuple[Tensor, Tensor]:
         x, labels, _ = self.stream.batch(step)
-        shift = round(self.cfg.max_shift * x.shape[-1])
+        shift = shift_pixels(self.cfg.max_shift, x.shape[-1])
         if shift:
             gen = torch.Generator().manual_seed(self.seed * 1_000_003 + step)
-            x = random_shift(x, shift, gen)
+            x = random_shift(x, shift, gen)  # position carries no attribute; G may move a glyph a little
         return x, labels
 
     def compute_losses(self, phase: str, nets: Mapping[str, nn.Module], batch: Any, step: int) -> PhaseLosses:
@@ -126,18 +126,6 @@ class ClassifierTask(GanTask):
         target = cls_target(self.space, labels)
         return PhaseLosses({"cls": classification_loss(logits, target)},
                            metrics={"acc": classification_accuracy(logits, target)})
-
-
-def random_shift(x: Tensor, max_px: int, generator: torch.Generator) -> Tensor:
-    """Shift each image by up to ``max_px`` pixels on each axis (edges replicated).
-
-    The judge must not key on the exact position of a glyph or face, since G may move it a
-    little; shifting the real training images teaches it that position carries no attribute.
-    """
-    n, _, h, w = x.shape
-    padded = F.pad(x, (max_px,) * 4, mode="replicate")
-    offsets = torch.randint(0, 2 * max_px + 1, (n, 2), generator=generator).tolist()
-    return torch.stack([padded[i, :, dy:dy + h, dx:dx + w] for i, (dy, dx) in enumerate(offsets)])
 
 
 def train_classifier(out_dir: str | os.PathLike, train_set: ImageLabelDataset, cfg: EvalClassifierConfig, *,

@@ -56,6 +56,9 @@ class ImageDataConfig:
             raise ConfigError(f"data.image_size must be >= 8, got {self.image_size}")
 
 
+OUTPUT_SIGNS = ("input", "random")
+
+
 @dataclass
 class StarGANModelConfig:
     """Network widths and depths (paper: 64 / 6 / 64 / 6 at 128 px).
@@ -72,6 +75,10 @@ class StarGANModelConfig:
     # On the font set (egs/fonts/README.md) "nearest" averaged 0.9 points more mean attribute
     # accuracy over three seeds (+1.1, +1.8, -0.1), so it is the default.
     g_upsample_init: str = "nearest"
+    # "input": G starts with the sign of its input (Generator.match_input_sign_ on the first
+    # training images); "random": as PyTorch's init draws it (a negative of the input for about a
+    # third of the seeds, which scrambled the font set's glyphs in every such run).
+    g_output_sign: str = "input"
     d_conv_dim: int = 64
     d_repeat_num: int = 6
 
@@ -79,6 +86,9 @@ class StarGANModelConfig:
         if self.g_upsample_init not in UPSAMPLE_INITS:
             raise ConfigError(f"model.g_upsample_init must be one of {', '.join(UPSAMPLE_INITS)}, "
                               f"got {self.g_upsample_init!r}")
+        if self.g_output_sign not in OUTPUT_SIGNS:
+            raise ConfigError(f"model.g_output_sign must be one of {', '.join(OUTPUT_SIGNS)}, "
+                              f"got {self.g_output_sign!r}")
 
 
 @dataclass
@@ -90,6 +100,13 @@ class StarGANLossConfig:
     lambda_cls: float = 1.0
     lambda_rec: float = 10.0
     lambda_id: float = 0.0  # optional identity L1 |x - G(x, c_src)| (not in the paper)
+    # DiffAugment (Zhao et al. 2020; not in the paper): every image D sees, real or translated, in
+    # both phases, is shifted by up to this fraction of its size (edges replicated). 0 = off.
+    d_shift: float = 0.0
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.d_shift < 0.5:
+            raise ConfigError(f"loss.d_shift must be in [0, 0.5), got {self.d_shift}")
 
 
 @dataclass

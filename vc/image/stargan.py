@@ -12,6 +12,7 @@ training-batch statistics), and sizes, widths and depths are arguments, not cons
 """
 from __future__ import annotations
 
+import torch
 import torch.nn as nn
 from torch import Tensor
 
@@ -62,6 +63,26 @@ class Generator(nn.Module):
         layers += [nn.Conv2d(dim, channels, 7, 1, 3, bias=False), nn.Tanh()]
         self.main = nn.Sequential(*layers)
         init_upsampling_(self.main, upsample_init)
+
+    @torch.no_grad()
+    def match_input_sign_(self, x: Tensor, c: Tensor) -> bool:
+        """Negate the last convolution if G's output on ``x`` is anti-correlated with ``x``;
+        returns whether it did. tanh is odd, so this turns G into exactly ``-G``.
+
+        At random init about a third of the generators draw a negative of their input (ink <->
+        paper). The cycle loss cannot undo that (a negative of a negative is the input again), and
+        on the font set every such seed tried ended in scrambled glyphs while every other seed
+        trained well (egs/fonts/README.md); a data-dependent sign removes the coin flip.
+        """
+        y = self(x, c)
+        xc, yc = x - x.mean(), y - y.mean()
+        if float((xc * yc).sum()) >= 0:
+            return False
+        last = self.main[-2]
+        last.weight.neg_()
+        if last.bias is not None:
+            last.bias.neg_()
+        return True
 
     def forward(self, x: Tensor, c: Tensor) -> Tensor:
         if x.shape[-1] % (2 ** self.downsample) or x.shape[-2] % (2 ** self.downsample):

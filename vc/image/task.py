@@ -29,7 +29,7 @@ from torch import Tensor
 
 from vc.gan import (GanTask, OptimizerSpec, Phase, PhaseLosses, TrainContext, classification_accuracy,
                     classification_loss, cycle_loss, get_adversarial_loss, gradient_penalty, identity_loss,
-                    joint_forward)
+                    joint_forward, random_shift, shift_pixels)
 from vc.image.config import ImageTrainConfig
 from vc.image.datasets import BatchStream, ImageLabelDataset, build_dataset
 from vc.image.grid import figure4, save_grid
@@ -81,6 +81,7 @@ class StarGANTask(GanTask):
             self.sample_set = build_dataset(self.cfg.data, "test")
         self.space = self.train_set.space
         self.device = ctx.device
+        self.aug_seed = ctx.seed * 7919 + ctx.dist.rank
         self.stream = BatchStream(self.train_set, self.cfg.optim.batch_size, ctx.seed, rank=ctx.dist.rank,
                                   world_size=ctx.dist.world_size, num_workers=self.cfg.data.num_workers,
                                   device=ctx.device)
@@ -90,7 +91,15 @@ class StarGANTask(GanTask):
 
     def build_networks(self) -> dict[str, nn.Module]:
         assert self.space is not None
-        return {"G": build_generator(self.cfg, self.space), "D": build_discriminator(self.cfg, self.space)}
+        G = build_generator(self.cfg, self.space)
+        if self.cfg.model.g_output_sign == "input":
+            # a fixed probe (training images spread over the set, own labels): draws from no RNG
+            assert self.train_set is not None
+            idx = self.train_set.spread(64)
+            x = torch.stack([self.train_set.image(i) for i in idx])
+            if G.match_input_sign_(x, self.train_set.labels[idx]):
+                log.info("G's random init drew a negative of its input: last convolution negated")
+        return {"G": G, "D": build_discriminator(self.cfg, self.space)}
 
     def optimizers(self) -> dict[str, OptimizerSpec]:
         o = self.cfg.optim
@@ -109,32 +118,42 @@ class StarGANTask(GanTask):
     # ------------------------------------------------------------------ losses
     def compute_losses(self, phase: str, nets: Mapping[str, nn.Module], batch: ImageBatch, step: int) -> PhaseLosses:
         if phase == "D":
-            return self._d_losses(nets["G"], nets["D"], batch)
+            return self._d_losses(nets["G"], nets["D"], batch, step)
         if phase == "G":
-            return self._g_losses(nets["G"], nets["D"], batch)
+            return self._g_losses(nets["G"], nets["D"], batch, step)
         raise ValueError(f"unknown phase {phase!r}")
 
-    def _d_losses(self, G: nn.Module, D: nn.Module, b: ImageBatch) -> PhaseLosses:
+    def _d_view(self, x: Tensor, step: int, salt: int) -> Tensor:
+        """What D sees of ``x``: ``x`` itself, or ``x`` shifted (``loss.d_shift``) by offsets that
+        depend only on the seed, the step and ``salt``, so a resumed run draws the same ones."""
+        px = shift_pixels(self.cfg.loss.d_shift, x.shape[-1])
+        if px == 0:
+            return x
+        gen = torch.Generator().manual_seed((self.aug_seed * 1_000_003 + step) * 4 + salt)
+        return random_shift(x, px, gen)
+
+    def _d_losses(self, G: nn.Module, D: nn.Module, b: ImageBatch, step: int) -> PhaseLosses:
         lc = self.cfg.loss
         assert self.space is not None
         with torch.no_grad():
-            fake = G(b.x, b.label_trg)
+            fake = self._d_view(G(b.x, b.label_trg), step, 1)
+        real = self._d_view(b.x, step, 0)
         # one pass over both batches: D has no batch statistics, so this is two passes' result, cheaper
-        (out_real, cls_real), (out_fake, _) = joint_forward(D, (b.x,), (fake,))
+        (out_real, cls_real), (out_fake, _) = joint_forward(D, (real,), (fake,))
         terms = {"adv_real": self.adv.d_real_loss(out_real), "adv_fake": self.adv.d_fake_loss(out_fake),
                  "cls": classification_loss(cls_real, cls_target(self.space, b.label_org))}
         weights = {"cls": lc.lambda_cls}
         if lc.lambda_gp > 0:
-            terms["gp"] = gradient_penalty(lambda h: D(h)[0], b.x, fake)
+            terms["gp"] = gradient_penalty(lambda h: D(h)[0], real, fake)
             weights["gp"] = lc.lambda_gp
         acc = classification_accuracy(cls_real, cls_target(self.space, b.label_org))
         return PhaseLosses(terms, weights, {"cls_acc_real": acc})
 
-    def _g_losses(self, G: nn.Module, D: nn.Module, b: ImageBatch) -> PhaseLosses:
+    def _g_losses(self, G: nn.Module, D: nn.Module, b: ImageBatch, step: int) -> PhaseLosses:
         lc = self.cfg.loss
         assert self.space is not None
         fake = G(b.x, b.label_trg)
-        out_fake, cls_fake = D(fake)
+        out_fake, cls_fake = D(self._d_view(fake, step, 2))
         target = cls_target(self.space, b.label_trg)
         terms = {"adv": self.adv.g_loss(out_fake), "cls": classification_loss(cls_fake, target),
                  "rec": cycle_loss(b.x, G(fake, b.label_org))}

@@ -1,0 +1,31 @@
+"""Differentiable image augmentation shared by the discriminators and the judging classifiers.
+
+A shift is a crop of an edge-replicated copy, so gradients flow through it to the generator:
+DiffAugment (Zhao et al. 2020) applies it to every image a discriminator sees, real and
+generated, in both phases, so that D cannot memorise where each training image's pixels lie and
+G is not rewarded for placing its output exactly there.
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+
+def shift_pixels(fraction: float, size: int) -> int:
+    """The largest shift in pixels for ``fraction`` of an image ``size`` pixels wide."""
+    return round(fraction * size)
+
+
+def random_shift(x: Tensor, max_px: int, generator: torch.Generator) -> Tensor:
+    """Shift each image of ``x`` (B, C, H, W) by up to ``max_px`` pixels on each axis, edges replicated.
+
+    The offsets come from ``generator`` (CPU), so a caller that seeds it from the step draws the
+    same shifts after a resume as in an uninterrupted run.
+    """
+    if max_px <= 0:
+        return x
+    n, _, h, w = x.shape
+    padded = F.pad(x, (max_px,) * 4, mode="replicate")
+    offsets = torch.randint(0, 2 * max_px + 1, (n, 2), generator=generator).tolist()
+    return torch.stack([padded[i, :, dy:dy + h, dx:dx + w] for i, (dy, dx) in enumerate(offsets)])
