@@ -104,6 +104,27 @@ def test_discriminator_sees_shifted_images_when_asked(setup, tmp_path):
     assert task._d_view(x, step=3, salt=2) is x
 
 
+def test_generator_starts_with_its_inputs_sign_unless_asked_not_to(setup, tmp_path):
+    _, _, conf, _ = setup
+    raw = yaml.safe_load(conf.read_text())
+
+    def start_signs(sign: str) -> list[float]:
+        task = StarGANTask(from_dict(ImageTrainConfig, dict(raw, model=dict(raw["model"], g_output_sign=sign))))
+        task.setup(TrainContext(torch.device("cpu"), DistInfo(), 0, tmp_path))
+        x = torch.stack([task.train_set.image(i) for i in range(len(task.train_set))])
+        signs = []
+        for seed in range(6):
+            torch.manual_seed(seed)
+            G = task.build_networks()["G"]
+            with torch.no_grad():
+                y = G(x, task.train_set.labels)
+            signs.append(float(((x - x.mean()) * (y - y.mean())).sum()))
+        return signs
+
+    assert min(start_signs("random")) < 0 < max(start_signs("random"))  # PyTorch draws either sign
+    assert min(start_signs("input")) >= 0
+
+
 def test_translate_edit_and_grid(setup, caplog):
     caplog.set_level(logging.INFO)
     root, data, _, exp = setup

@@ -76,8 +76,8 @@ class StarGANModelConfig:
     # accuracy over three seeds (+1.1, +1.8, -0.1), so it is the default.
     g_upsample_init: str = "nearest"
     # "input": G starts with the sign of its input (Generator.match_input_sign_ on the first
-    # training images); "random": as PyTorch's init draws it (a negative of the input for about a
-    # third of the seeds, which scrambled the font set's glyphs in every such run).
+    # training images); "random": as PyTorch's init draws it (a negative of the input for 4 of 10
+    # seeds of the font recipe's G, which scrambled the glyphs in every such run tried).
     g_output_sign: str = "input"
     d_conv_dim: int = 64
     d_repeat_num: int = 6

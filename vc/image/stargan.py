@@ -69,7 +69,7 @@ class Generator(nn.Module):
         """Negate the last convolution if G's output on ``x`` is anti-correlated with ``x``;
         returns whether it did. tanh is odd, so this turns G into exactly ``-G``.
 
-        At random init about a third of the generators draw a negative of their input (ink <->
+        At random init many generators (4 of 10 seeds of the font recipe's G) draw a negative of their input (ink <->
         paper). The cycle loss cannot undo that (a negative of a negative is the input again), and
         on the font set every such seed tried ended in scrambled glyphs while every other seed
         trained well (egs/fonts/README.md); a data-dependent sign removes the coin flip.
