@@ -181,6 +181,19 @@ def test_classifier_shifts_move_images_without_wrapping_around():
     assert torch.equal(shifted, again)
 
 
+def test_step_shift_is_a_function_of_seed_step_and_salt():
+    from vc.gan import step_shift
+
+    x = torch.rand(4, 1, 16, 16)
+    assert step_shift(x, 0.01, seed=0, step=1) is x  # rounds to 0 px: no shift at all
+    a = step_shift(x, 0.125, seed=0, step=1, salt=1)
+    assert torch.equal(a, step_shift(x, 0.125, seed=0, step=1, salt=1))
+    assert not torch.equal(a, step_shift(x, 0.125, seed=0, step=1, salt=2))
+    assert not torch.equal(a, step_shift(x, 0.125, seed=1, step=1, salt=1))
+    with pytest.raises(ValueError, match="salt"):
+        step_shift(x, 0.125, seed=0, step=1, salt=4)
+
+
 def test_batch_stream_with_loader_workers_draws_the_same_batches(tmp_path):
     root = fake_celeba(tmp_path / "celeba")
     ds = build_dataset(data_cfg(root, hflip=True), "train")

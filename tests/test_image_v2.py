@@ -147,8 +147,9 @@ def _grads_by_net(term: torch.Tensor, nets: dict[str, torch.nn.Module]) -> set[s
     return out
 
 
-def test_each_loss_term_sends_gradient_to_the_right_networks(font_root: Path) -> None:
-    cfg = tiny_cfg(font_root)
+@pytest.mark.parametrize("d_shift", [0.0, 0.25])  # with DiffAugment shifts, the same routes
+def test_each_loss_term_sends_gradient_to_the_right_networks(font_root: Path, d_shift: float) -> None:
+    cfg = tiny_cfg(font_root, **{"loss.d_shift": d_shift})
     task = StarGANv2Task(cfg, build_domain_set(cfg, "train"), sample_set=None)
     task.setup(TrainContext(torch.device("cpu"), DistInfo(), 0, font_root))
     torch.manual_seed(0)
@@ -183,8 +184,9 @@ def _read_csv(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(f))
 
 
-def test_lambda_ds_decay_and_weights_survive_resume(font_root: Path, tmp_path: Path) -> None:
-    cfg = tiny_cfg(font_root, **{"loss.ds_decay_steps": 4, "trainer.max_steps": 5})
+@pytest.mark.parametrize("d_shift", [0.0, 0.25])  # the shifts D sees are drawn again exactly too
+def test_lambda_ds_decay_and_weights_survive_resume(font_root: Path, tmp_path: Path, d_shift: float) -> None:
+    cfg = tiny_cfg(font_root, **{"loss.ds_decay_steps": 4, "trainer.max_steps": 5, "loss.d_shift": d_shift})
     full = Trainer(StarGANv2Task(cfg), cfg.trainer, tmp_path / "full", device="cpu", seed=0).fit()
     Trainer(StarGANv2Task(cfg), cfg.trainer, tmp_path / "part", device="cpu", seed=0).fit(until=2)
     resumed = Trainer(StarGANv2Task(cfg), cfg.trainer, tmp_path / "part", device="cpu", seed=0).fit(resume=True)

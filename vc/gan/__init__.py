@@ -18,7 +18,8 @@ Pieces
     ``lambda x: D(x, c)[0]``), ``r1_penalty(real_out, real_in)``.
 ``augment``
     ``random_shift(x, max_px, generator)``: differentiable random shifts (DiffAugment for a
-    discriminator's inputs; the judging classifiers' training images), ``shift_pixels``.
+    discriminator's inputs; the judging classifiers' training images), ``shift_pixels``,
+    ``step_shift(x, fraction, seed, step, salt)`` (offsets a pure function of the step: exact resume).
 ``batching``
     ``joint_forward(D, real_args, fake_args)``: one pass over real and fake samples concatenated
     (cheaper than two small passes; exact for networks without batch statistics).
@@ -91,7 +92,7 @@ run single steps without logging or checkpoints (benchmarks). ``result.step``, `
 ``step``, ``nets`` {name: state_dict}, ``ema`` {name: state_dict}, ``optimizers``, ``scaler``,
 ``rng`` [per rank], ``task`` [per rank], ``world_size``, ``format``.
 """
-from vc.gan.augment import random_shift, shift_pixels
+from vc.gan.augment import random_shift, shift_pixels, step_shift
 from vc.gan.batching import joint_forward
 from vc.gan.checkpoint import CheckpointError, CheckpointManager, load_checkpoint, save_checkpoint
 from vc.gan.conditioning import AdaIN, ConditionalInstanceNorm, concat_code, concat_map, one_hot, tile_code
@@ -112,5 +113,5 @@ __all__ = [
     "TrainResult", "Trainer", "TrainerConfig", "UPSAMPLE_INITS", "classification_accuracy", "classification_loss",
     "concat_code", "concat_map", "cycle_loss", "get_adversarial_loss", "gradient_penalty", "identity_loss",
     "init_upsampling_", "joint_forward", "l1_loss", "linear_decay_factor", "load_checkpoint", "nearest_upsample_init_", "one_hot",
-    "r1_penalty", "random_shift", "save_checkpoint", "shift_pixels", "tile_code",
+    "r1_penalty", "random_shift", "save_checkpoint", "shift_pixels", "step_shift", "tile_code",
 ]

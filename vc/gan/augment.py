@@ -29,3 +29,15 @@ def random_shift(x: Tensor, max_px: int, generator: torch.Generator) -> Tensor:
     padded = F.pad(x, (max_px,) * 4, mode="replicate")
     offsets = torch.randint(0, 2 * max_px + 1, (n, 2), generator=generator).tolist()
     return torch.stack([padded[i, :, dy:dy + h, dx:dx + w] for i, (dy, dx) in enumerate(offsets)])
+
+
+def step_shift(x: Tensor, fraction: float, seed: int, step: int, salt: int = 0) -> Tensor:
+    """``x`` shifted by up to ``fraction`` of its size with offsets drawn from (seed, step, salt)
+    alone, so a resumed run draws what an uninterrupted one would have; ``x`` itself when the
+    shift rounds to 0 px. ``salt`` (0-3) tells apart the draws of one step (real / fake / G phase)."""
+    if not 0 <= salt < 4:
+        raise ValueError(f"salt must be 0-3, got {salt}")
+    px = shift_pixels(fraction, x.shape[-1])
+    if px == 0:
+        return x
+    return random_shift(x, px, torch.Generator().manual_seed((seed * 1_000_003 + step) * 4 + salt))

@@ -76,10 +76,15 @@ class StarGANv2LossConfig:
     lambda_ds: float = 1.0
     ds_decay_steps: int = 100000
     lambda_cyc: float = 1.0
+    # DiffAugment (not in the paper): every image D sees, real or generated, in every phase, is
+    # shifted by up to this fraction of its size (edges replicated). 0 = off.
+    d_shift: float = 0.0
 
     def __post_init__(self) -> None:
         if self.ds_decay_steps < 0:
             raise ConfigError(f"loss.ds_decay_steps must be >= 0, got {self.ds_decay_steps}")
+        if not 0.0 <= self.d_shift < 0.5:
+            raise ConfigError(f"loss.d_shift must be in [0, 0.5), got {self.d_shift}")
 
 
 @dataclass

@@ -29,7 +29,7 @@ from torch import Tensor
 
 from vc.gan import (GanTask, OptimizerSpec, Phase, PhaseLosses, TrainContext, classification_accuracy,
                     classification_loss, cycle_loss, get_adversarial_loss, gradient_penalty, identity_loss,
-                    joint_forward, random_shift, shift_pixels)
+                    joint_forward, step_shift)
 from vc.image.config import ImageTrainConfig
 from vc.image.datasets import BatchStream, ImageLabelDataset, build_dataset
 from vc.image.grid import figure4, save_grid
@@ -124,13 +124,8 @@ class StarGANTask(GanTask):
         raise ValueError(f"unknown phase {phase!r}")
 
     def _d_view(self, x: Tensor, step: int, salt: int) -> Tensor:
-        """What D sees of ``x``: ``x`` itself, or ``x`` shifted (``loss.d_shift``) by offsets that
-        depend only on the seed, the step and ``salt``, so a resumed run draws the same ones."""
-        px = shift_pixels(self.cfg.loss.d_shift, x.shape[-1])
-        if px == 0:
-            return x
-        gen = torch.Generator().manual_seed((self.aug_seed * 1_000_003 + step) * 4 + salt)
-        return random_shift(x, px, gen)
+        """What D sees of ``x``: ``x`` itself, or ``x`` shifted (``loss.d_shift``, DiffAugment)."""
+        return step_shift(x, self.cfg.loss.d_shift, self.aug_seed, step, salt)
 
     def _d_losses(self, G: nn.Module, D: nn.Module, b: ImageBatch, step: int) -> PhaseLosses:
         lc = self.cfg.loss

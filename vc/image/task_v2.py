@@ -28,7 +28,7 @@ from torch import Tensor
 from torch.func import functional_call
 
 from vc.gan import (GanTask, LinearSchedule, OptimizerSpec, Phase, PhaseLosses, TrainContext, cycle_loss,
-                    get_adversarial_loss, l1_loss, r1_penalty)
+                    get_adversarial_loss, l1_loss, r1_penalty, step_shift)
 from vc.image.config_v2 import StarGANv2TrainConfig
 from vc.image.diversity import mean_pairwise_l1
 from vc.image.domain_data import DomainSet, balanced_draw, build_domain_set, step_generator
@@ -133,19 +133,23 @@ class StarGANv2Task(GanTask):
     # ------------------------------------------------------------------ losses
     def compute_losses(self, phase: str, nets: Mapping[str, nn.Module], batch: V2Batch, step: int) -> PhaseLosses:
         if phase in ("D_latent", "D_ref"):
-            return self._d_losses(nets, batch, latent=phase == "D_latent")
+            return self._d_losses(nets, batch, step, latent=phase == "D_latent")
         if phase in ("G_latent", "G_ref"):
             return self._g_losses(nets, batch, step, latent=phase == "G_latent")
         raise ValueError(f"unknown phase {phase!r}")
 
-    def _d_losses(self, nets: Mapping[str, nn.Module], b: V2Batch, latent: bool) -> PhaseLosses:
+    def _d_view(self, x: Tensor, step: int, salt: int) -> Tensor:
+        """What D sees of ``x``: ``x`` itself, or ``x`` shifted (``loss.d_shift``, DiffAugment)."""
+        return step_shift(x, self.cfg.loss.d_shift, self.seed * 7919 + self.rank, step, salt)
+
+    def _d_losses(self, nets: Mapping[str, nn.Module], b: V2Batch, step: int, latent: bool) -> PhaseLosses:
         D = nets["D"]
-        x = b.x.detach().requires_grad_(True)
-        out_real = D(x, b.y_src)
+        x = b.x.detach().requires_grad_(True)  # R1 is taken with respect to the image, before any shift
+        out_real = D(self._d_view(x, step, 0), b.y_src)
         with torch.no_grad():
             s_trg = nets["F"](b.z, b.y_trg) if latent else nets["E"](b.x_ref, b.y_trg)
             fake = nets["G"](b.x, s_trg)
-        out_fake = D(fake, b.y_trg)
+        out_fake = D(self._d_view(fake, step, 1 if latent else 3), b.y_trg)
         terms = {"real": self.adv.d_real_loss(out_real), "fake": self.adv.d_fake_loss(out_fake),
                  "reg": r1_penalty(out_real, x)}
         return PhaseLosses(terms, {"reg": self.cfg.loss.lambda_reg})
@@ -160,7 +164,7 @@ class StarGANv2Task(GanTask):
         fake = G(b.x, s_trg)
         fake2 = G(b.x, s_trg2).detach()
         x_rec = G(fake, E(b.x, b.y_src))
-        terms = {"adv": self.adv.g_loss(D(fake, b.y_trg)), "sty": l1_loss(E(fake, b.y_trg), s_trg),
+        terms = {"adv": self.adv.g_loss(D(self._d_view(fake, step, 2), b.y_trg)), "sty": l1_loss(E(fake, b.y_trg), s_trg),
                  "ds": l1_loss(fake, fake2), "cyc": cycle_loss(b.x, x_rec)}
         lc = self.cfg.loss
         lam_ds = ds_weight(self.cfg, step)
