@@ -69,10 +69,11 @@ class Generator(nn.Module):
         """Negate the last convolution if G's output on ``x`` is anti-correlated with ``x``;
         returns whether it did. tanh is odd, so this turns G into exactly ``-G``.
 
-        At random init many generators (4 of 10 seeds of the font recipe's G) draw a negative of their input (ink <->
-        paper). The cycle loss cannot undo that (a negative of a negative is the input again), and
-        on the font set every such seed tried ended in scrambled glyphs while every other seed
-        trained well (egs/fonts/README.md); a data-dependent sign removes the coin flip.
+        At random init many generators (3 of 10 seeds of the font recipe's G) draw a clear negative
+        of their input (ink <-> paper). The cycle loss cannot undo that (a negative of a negative is
+        the input again): on the font set such seeds ended in scrambled glyphs, and negated they
+        trained well (egs/fonts/README.md). A start with almost no correlation either way is not
+        helped by this and scrambled the glyphs too.
         """
         y = self(x, c)
         xc, yc = x - x.mean(), y - y.mean()
