@@ -122,7 +122,7 @@ def test_generator_starts_with_its_inputs_sign_unless_asked_not_to(setup, tmp_pa
         return signs
 
     assert min(start_signs("random")) < 0 < max(start_signs("random"))  # PyTorch draws either sign
-    assert min(start_signs("input")) >= 0
+    assert min(start_signs("input")) > 0
 
 
 def test_translate_edit_and_grid(setup, caplog):
