@@ -164,7 +164,8 @@ class StarGANv2Task(GanTask):
         fake = G(b.x, s_trg)
         fake2 = G(b.x, s_trg2).detach()
         x_rec = G(fake, E(b.x, b.y_src))
-        terms = {"adv": self.adv.g_loss(D(self._d_view(fake, step, 2), b.y_trg)), "sty": l1_loss(E(fake, b.y_trg), s_trg),
+        terms = {"adv": self.adv.g_loss(D(self._d_view(fake, step, 2), b.y_trg)),
+                 "sty": l1_loss(E(fake, b.y_trg), s_trg),
                  "ds": l1_loss(fake, fake2), "cyc": cycle_loss(b.x, x_rec)}
         lc = self.cfg.loss
         lam_ds = ds_weight(self.cfg, step)
