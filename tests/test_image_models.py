@@ -100,21 +100,21 @@ def test_generator_starts_positively_correlated_with_its_input():
         starts.append(before)
         with torch.no_grad():
             y = G(x, c)
-        changed = G.match_input_sign_(x, c, min_corr=0.05)
+        changed = G.correlate_with_input_(x, c, min_corr=0.05)
         assert changed == (before < 0.05)  # a clear positive start is left alone
         if before <= -0.05:  # a clear negative one is negated, nothing else
             negated += 1
             with torch.no_grad():
                 assert torch.allclose(G(x, c), -y, atol=1e-6)  # exactly -G: tanh is odd
         assert corr(G) >= 0.05
-        assert not G.match_input_sign_(x, c, min_corr=0.05)  # idempotent
+        assert not G.correlate_with_input_(x, c, min_corr=0.05)  # idempotent
     assert min(starts) < 0 < max(starts) and negated > 0
     torch.manual_seed(0)
     a = Generator(c_dim=2, channels=1, conv_dim=8, repeat_num=1, downsample=1)
-    a.match_input_sign_(x, c, min_corr=0.3)
+    a.correlate_with_input_(x, c, min_corr=0.3)
     torch.manual_seed(0)
     b = Generator(c_dim=2, channels=1, conv_dim=8, repeat_num=1, downsample=1)
-    b.match_input_sign_(x, c, min_corr=0.3)  # redraws are deterministic
+    b.correlate_with_input_(x, c, min_corr=0.3)  # redraws are deterministic
     assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters()))
     with pytest.raises(ConfigError, match="g_output_sign"):
         StarGANModelConfig(g_output_sign="negative")

@@ -104,7 +104,7 @@ def test_discriminator_sees_shifted_images_when_asked(setup, tmp_path):
     assert task._d_view(x, step=3, salt=2) is x
 
 
-def test_generator_starts_with_its_inputs_sign_unless_asked_not_to(setup, tmp_path):
+def test_generator_starts_positively_correlated_with_its_input_unless_asked_not_to(setup, tmp_path):
     _, _, conf, _ = setup
     raw = yaml.safe_load(conf.read_text())
 

@@ -115,7 +115,7 @@ class ClassifierTask(GanTask):
     def next_batch(self, step: int) -> tuple[Tensor, Tensor]:
         x, labels, _ = self.stream.batch(step)
         shift = shift_pixels(self.cfg.max_shift, x.shape[-1])
-        if shift:
+        if shift:  # not vc.gan.step_shift: its salted seeds would retrain every existing bundle's judges
             gen = torch.Generator().manual_seed(self.seed * 1_000_003 + step)
             x = random_shift(x, shift, gen)  # position carries no attribute; G may move a glyph a little
         return x, labels

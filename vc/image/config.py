@@ -75,7 +75,7 @@ class StarGANModelConfig:
     # On the font set (egs/fonts/README.md) "nearest" averaged 0.9 points more mean attribute
     # accuracy over three seeds (+1.1, +1.8, -0.1), so it is the default.
     g_upsample_init: str = "nearest"
-    # "input": G starts positively correlated with its input (Generator.match_input_sign_ on 64
+    # "input": G starts positively correlated with its input (Generator.correlate_with_input_ on 64
     # spread training images); "random": as PyTorch's init draws it (a clear negative of the input for
     # 3 of 10 seeds of the font recipe's G, almost none for 2; each such run tried scrambled the glyphs).
     g_output_sign: str = "input"

@@ -67,7 +67,7 @@ class Generator(nn.Module):
         init_upsampling_(self.main, upsample_init)
 
     @torch.no_grad()
-    def match_input_sign_(self, x: Tensor, c: Tensor, min_corr: float = 0.05, max_draws: int = 32) -> bool:
+    def correlate_with_input_(self, x: Tensor, c: Tensor, min_corr: float = 0.05, max_draws: int = 32) -> bool:
         """Make G's output on ``x`` start positively correlated with ``x`` (at least ``min_corr``);
         returns whether the last convolution was changed.
 

@@ -97,7 +97,7 @@ class StarGANTask(GanTask):
             assert self.train_set is not None
             idx = self.train_set.spread(64)
             x = torch.stack([self.train_set.image(i) for i in idx])
-            if G.match_input_sign_(x, self.train_set.labels[idx]):
+            if G.correlate_with_input_(x, self.train_set.labels[idx]):
                 log.info("G's random init was not positively correlated with its input: "
                          "last convolution redrawn or negated")
         return {"G": G, "D": build_discriminator(self.cfg, self.space)}
