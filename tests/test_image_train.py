@@ -13,6 +13,7 @@ from vc.gan import TrainContext, Trainer, load_checkpoint
 from vc.gan.runtime import DistInfo
 from vc.image import fonts
 from vc.config import from_dict
+from vc.image.bundle import load_bundle
 from vc.image.config import ImageTrainConfig
 from vc.image.task import StarGANTask
 
@@ -102,6 +103,34 @@ def test_discriminator_sees_shifted_images_when_asked(setup, tmp_path):
     assert x.grad.sum() == x.numel() and x.grad.min() >= 0  # G's gradient passes through the shift
     task.cfg.loss.d_shift = 0.0
     assert task._d_view(x, step=3, salt=2) is x
+
+
+def test_an_ema_generator_is_kept_resumed_and_loaded_when_asked(setup, tmp_path):
+    _, _, conf, _ = setup
+    raw = yaml.safe_load(conf.read_text())
+    with pytest.raises(ConfigError, match="optim.ema_beta"):
+        from_dict(ImageTrainConfig, dict(raw, optim=dict(raw["optim"], ema_beta=1.0)))
+    cfg = from_dict(ImageTrainConfig, dict(raw, optim=dict(raw["optim"], ema_beta=0.5)))
+    cfg.trainer.sample_every = 0
+    Trainer(StarGANTask(cfg), cfg.trainer, tmp_path / "a", device="cpu").fit()
+    Trainer(StarGANTask(cfg), cfg.trainer, tmp_path / "b", device="cpu").fit(until=3)
+    Trainer(StarGANTask(cfg), cfg.trainer, tmp_path / "b", device="cpu").fit(resume=True)
+    a = load_checkpoint(tmp_path / "a" / "checkpoints" / "step_00000004.pt")
+    b = load_checkpoint(tmp_path / "b" / "checkpoints" / "step_00000004.pt")
+    assert set(a["ema"]) == {"G"}
+    for key, value in a["ema"]["G"].items():
+        assert torch.equal(value, b["ema"]["G"][key]), f"G_ema.{key} differs after resume"
+    exp = tmp_path / "a"  # made a bundle: the config and label space beside the checkpoints
+    (exp / "config.yaml").write_text(yaml.safe_dump(dict(raw, optim=dict(raw["optim"], ema_beta=0.5))))
+    (exp / "attributes.json").write_text((setup[3] / "attributes.json").read_text())
+    ema, trained = load_bundle(exp), load_bundle(exp, ema=False)
+    assert ema.g_is_ema and not trained.g_is_ema
+    for key, value in a["ema"]["G"].items():
+        assert torch.equal(ema.G.state_dict()[key], value)
+        assert torch.equal(trained.G.state_dict()[key], a["nets"]["G"][key])
+    assert any(not torch.equal(v, a["nets"]["G"][k]) for k, v in a["ema"]["G"].items())
+    # a run without an EMA loads its trained G either way
+    assert not load_bundle(setup[3]).g_is_ema
 
 
 def test_generator_starts_positively_correlated_with_its_input_unless_asked_not_to(setup, tmp_path):

@@ -45,12 +45,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="JSON output (default: MODEL/eval.json)")
     p.add_argument("--limit", type=int, default=0, help="score only the first N held-out images (default: all)")
     p.add_argument("--device", default="auto", help="auto | cpu | cuda[:N] (default: auto)")
+    p.add_argument("--no-ema", action="store_true",
+                   help="score the trained G, not its EMA copy (runs with optim.ema_beta > 0)")
     p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     return p
 
 
 def _run(args: argparse.Namespace) -> dict:
-    result = evaluate_bundle(args.model, args.data, device=args.device, limit=args.limit)
+    result = evaluate_bundle(args.model, args.data, device=args.device, limit=args.limit,
+                             ema=not args.no_ema)
     out = Path(args.out) if args.out else Path(args.model) / "eval.json"
     atomic_write_text(out, json.dumps(result, indent=1) + "\n")
     print(format_table(result))

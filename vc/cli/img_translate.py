@@ -57,6 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-combos", type=int, default=11, help="at most this many combined-edit columns (default: 11)")
     p.add_argument("--no-titles", action="store_true", help="grid without the header row")
     p.add_argument("--checkpoint", help="a checkpoint file of the bundle (default: the newest)")
+    p.add_argument("--no-ema", action="store_true",
+                   help="use the trained G, not its EMA copy (runs with optim.ema_beta > 0)")
     p.add_argument("--device", default="cpu", help="cpu | cuda[:N] (default: cpu)")
     p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     return p
@@ -69,7 +71,7 @@ def _check_out(out: Path, sources: list[str]) -> None:
 
 
 def _run(args: argparse.Namespace) -> None:
-    translator = Translator(load_bundle(args.model, args.device, args.checkpoint))
+    translator = Translator(load_bundle(args.model, args.device, args.checkpoint, ema=not args.no_ema))
     out = Path(args.out)
     if args.grid:
         if bool(args.data) == bool(args.src):

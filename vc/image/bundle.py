@@ -78,11 +78,13 @@ class ImageBundle:
     D: Discriminator
     step: int
     device: torch.device
+    g_is_ema: bool = False  # G holds the run's EMA weights (optim.ema_beta > 0), not the trained ones
 
 
 def load_bundle(exp: str | os.PathLike, device: str | torch.device = "cpu",
-                checkpoint: str | os.PathLike | None = None) -> ImageBundle:
-    """Load ``exp/<name>/`` (the newest checkpoint unless ``checkpoint`` names one)."""
+                checkpoint: str | os.PathLike | None = None, ema: bool = True) -> ImageBundle:
+    """Load ``exp/<name>/`` (the newest checkpoint unless ``checkpoint`` names one). G is the EMA
+    copy when the run kept one (``optim.ema_beta``), unless ``ema=False``."""
     exp = Path(exp)
     for name in (CONFIG, ATTRIBUTES):
         if not (exp / name).is_file():
@@ -94,8 +96,11 @@ def load_bundle(exp: str | os.PathLike, device: str | torch.device = "cpu",
         raise CheckpointError(f"{exp / CHECKPOINTS}: no checkpoint; train the model first (vc-img-train)")
     device = torch.device(device)
     state = load_checkpoint(path, map_location=device)
-    nets = restore_networks(state, {"G": build_generator(cfg, space), "D": build_discriminator(cfg, space)},
-                            path, device=device)
-    G, D = nets["G"].requires_grad_(False), nets["D"].requires_grad_(False)
-    log.info("loaded %s (step %s)", path, state.get("step"))
-    return ImageBundle(exp, cfg, space, G, D, int(state.get("step", 0)), device)
+    g_section = "ema" if ema and "G" in state.get("ema", {}) else "nets"
+    G = restore_networks(state, {"G": build_generator(cfg, space)}, path, section=g_section,
+                         device=device)["G"].requires_grad_(False)
+    D = restore_networks(state, {"D": build_discriminator(cfg, space)}, path,
+                         device=device)["D"].requires_grad_(False)
+    log.info("loaded %s (step %s, G from %s)", path, state.get("step"),
+             "its EMA" if g_section == "ema" else "the trained weights")
+    return ImageBundle(exp, cfg, space, G, D, int(state.get("step", 0)), device, g_section == "ema")

@@ -119,6 +119,13 @@ class ImageOptimConfig:
     beta1: float = 0.5
     beta2: float = 0.999
     n_critic: int = 5  # D updates per G update
+    # EMA of G's weights (not in the paper; StarGAN v2 uses 0.999): when > 0 the averaged copy is
+    # updated after every G step and is the G that samples, translates and is evaluated. 0 = off.
+    ema_beta: float = 0.0
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.ema_beta < 1.0:
+            raise ConfigError(f"optim.ema_beta must be in [0, 1), got {self.ema_beta}")
 
 
 @dataclass

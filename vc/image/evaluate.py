@@ -170,15 +170,16 @@ def _brief(summary: dict[str, Any]) -> dict[str, Any]:
 
 
 def evaluate_bundle(model: str | os.PathLike, data: str | os.PathLike, *, device: str = "auto",
-                    limit: int = 0) -> dict[str, Any]:
+                    limit: int = 0, ema: bool = True) -> dict[str, Any]:
     """Score the bundle ``model`` on the test split of ``data`` (laid out like its training data).
 
     The judging classifier is trained on the real training images of ``data`` the first time
-    and kept in ``model/eval_classifier/``.
+    and kept in ``model/eval_classifier/``. G is the EMA copy where the run kept one, unless
+    ``ema=False``.
     """
     if device == "auto":
         device = "cuda" if torch.cuda.is_available() else "cpu"
-    bundle = load_bundle(model, device)
+    bundle = load_bundle(model, device, ema=ema)
     cfg = bundle.cfg
     cls_dir = Path(model) / "eval_classifier"
     if not clf.is_trained(cls_dir, cfg.evaluation):
@@ -188,7 +189,8 @@ def evaluate_bundle(model: str | os.PathLike, data: str | os.PathLike, *, device
     classifier = clf.load_classifier(cls_dir, bundle.space, device, judges=cfg.evaluation.judges)
     test_set = build_dataset(cfg.data, "test", root=data, augment=False)
     result = evaluate(Translator(bundle), classifier, test_set, max_combos=cfg.evaluation.max_combos, limit=limit)
-    return {"model": str(model), "step": bundle.step, "data": str(data), **result}
+    return {"model": str(model), "step": bundle.step, "generator": "ema" if bundle.g_is_ema else "trained",
+            "data": str(data), **result}
 
 
 def format_table(result: dict[str, Any]) -> str:
@@ -222,6 +224,8 @@ def format_table(result: dict[str, Any]) -> str:
             "mean logits (in brackets: on changed attributes only; 'single judges': lowest-highest of each alone)")
     if has_px:
         note += f"; L1/PSNR against {result['ground_truth_pairs']} ground-truth renderings ([0, 1] pixel scale)"
+    if result.get("generator") == "ema":
+        note += "; G: the moving average of its weights (optim.ema_beta)"
     out = _align(rows) + [note]
     per_edit = result.get("per_edit", {})
     if per_edit:

@@ -110,6 +110,10 @@ class StarGANTask(GanTask):
     def phases(self) -> list[Phase]:
         return [Phase("D", "D"), Phase("G", "G", every=self.cfg.optim.n_critic)]
 
+    def ema_decays(self) -> dict[str, float]:
+        beta = self.cfg.optim.ema_beta
+        return {"G": beta} if beta > 0 else {}
+
     # ------------------------------------------------------------------ batches
     def next_batch(self, step: int) -> ImageBatch:
         x, label_org, _ = self.stream.batch(step)
@@ -167,7 +171,7 @@ class StarGANTask(GanTask):
         idx = self.sample_set.spread(self.cfg.sample_count)
         x = torch.stack([self.sample_set.image(i) for i in idx]).to(self.device)
         labels = self.sample_set.labels[idx].to(self.device)
-        G = nets["G"]
+        G = nets.get("G_ema", nets["G"])
         titles, columns = figure4(lambda im, c: G(im, c), x, labels, self.space, self.cfg.max_combos)
         save_grid(out_dir / "grid.png", [c.float().cpu() for c in columns], titles)
         rec = torch.stack([cycle_loss(x, G(col, labels)) for col in columns[1:]]).mean()
