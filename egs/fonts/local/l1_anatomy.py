@@ -1,6 +1,6 @@
 """Where a font-set StarGAN's L1 to the true rendering comes from.
 
-Translates every held-out image with every edit of the evaluation (those that change a label and
+Translates every held-out (or, with ``--split train``, training) image with every edit of the evaluation (those that change a label and
 have a ground-truth rendering, as ``vc-img-evaluate`` counts them) and prints, over all of them,
 the mean L1 ([0, 1] pixels) of
 
@@ -10,9 +10,9 @@ the mean L1 ([0, 1] pixels) of
 * the true rendering blurred by a 3x3 box (how much the metric charges a soft outline alone);
 * the translation thresholded at mid-grey (a crisp but otherwise unchanged outline);
 
-then, per held-out rendering (glyph and variant), the translations' mean L1 beside the identity's.
+then, per rendering (glyph and variant), the translations' mean L1 beside the identity's.
 
-    python local/l1_anatomy.py exp/stargan_fonts [--data data/fonts]
+    python local/l1_anatomy.py exp/stargan_fonts [--data data/fonts] [--split train]
 """
 import argparse
 from collections import defaultdict
@@ -33,10 +33,12 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("model", help="model bundle folder (vc-img-train)")
     p.add_argument("--data", default="data/fonts", help="the rendered font set (default: data/fonts)")
+    p.add_argument("--split", choices=("test", "train"), default="test",
+                   help="held-out glyphs (default) or the training glyphs")
     p.add_argument("--max-combos", type=int, default=11, help="as vc-img-evaluate (default: 11)")
     args = p.parse_args()
     bundle = load_bundle(args.model)
-    test = build_dataset(bundle.cfg.data, "test", root=args.data, augment=False)
+    test = build_dataset(bundle.cfg.data, args.split, root=args.data, augment=False)
     if test.content_ids is None:
         raise SystemExit(f"{args.data}: no list_content.txt, so no ground truth to compare with")
     translator, truth_index = Translator(bundle), test.ground_truth_index()
@@ -74,7 +76,7 @@ def main() -> None:
     for name, total in sums.items():
         print(f"  {name:30s} {total / count:.4f}")
     ratios = sorted((m / i, name, m / n, i / n) for name, (m, i, n) in per_content.items())
-    print(f"per held-out rendering (translation / unchanged), {len(ratios)} renderings, "
+    print(f"per {args.split} rendering (translation / unchanged), {len(ratios)} renderings, "
           f"{sum(r < 1 for r, *_ in ratios)} closer after translation:")
     for r, name, m, i in ratios:
         print(f"  {name:10s} {m:.4f} / {i:.4f} = {r:.2f}")
