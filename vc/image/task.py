@@ -14,7 +14,8 @@ Objective (Choi et al. 2018, Eq. 5-6), with WGAN-GP by default:
 The target labels ``c'`` are the batch's own labels in shuffled order, as in the reference
 implementation, so targets follow the data's distribution of valid attribute combinations
 (never two hair colours at once unless the data has them). G's classification loss is taken on
-the *translated* image: a loss on the real input would give G no gradient.
+the *translated* image: a loss on the real input would give G no gradient. With ``optim.ema_beta``
+> 0 the trainer also keeps a moving average of G (``G_ema``), which then draws the samples.
 """
 from __future__ import annotations
 
