@@ -105,6 +105,14 @@ def test_discriminator_sees_shifted_images_when_asked(setup, tmp_path):
     assert task._d_view(x, step=3, salt=2) is x
 
 
+def test_compile_with_a_gradient_penalty_is_a_clear_error(setup, tmp_path, caplog):
+    _, _, conf, _ = setup
+    with pytest.raises(SystemExit):
+        img_train.main(["--config", str(conf), "--exp", str(tmp_path / "c"), "-o", "trainer.compile=true"])
+    assert "trainer.compile cannot train this model" in caplog.text
+    assert not (tmp_path / "c" / "checkpoints").exists()
+
+
 def test_an_ema_generator_is_kept_resumed_and_loaded_when_asked(setup, tmp_path):
     _, _, conf, _ = setup
     raw = yaml.safe_load(conf.read_text())

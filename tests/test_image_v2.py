@@ -10,7 +10,7 @@ import pytest
 import torch
 from PIL import Image
 
-from vc.config import from_dict, save_config
+from vc.config import ConfigError, from_dict, save_config
 from vc.gan import Trainer
 from vc.gan.runtime import DistInfo, seed_everything
 from vc.gan.task import TrainContext
@@ -215,6 +215,12 @@ def test_ema_is_updated_once_per_step(font_root: Path, tmp_path: Path) -> None:
             assert torch.allclose(state["ema"][name][key], 0.9 * w0 + 0.1 * w1, atol=1e-6), f"{name}.{key}"
     moved = [k for k, w0 in init["G"].state_dict().items() if not torch.equal(w0, state["nets"]["G"][k])]
     assert moved, "one training step must change G"
+
+
+def test_compile_is_refused_since_r1_differentiates_a_gradient(font_root: Path, tmp_path: Path) -> None:
+    cfg = tiny_cfg(font_root, **{"trainer.compile": True})
+    with pytest.raises(ConfigError, match="trainer.compile cannot train this model"):
+        Trainer(StarGANv2Task(cfg), cfg.trainer, tmp_path / "run", device="cpu").fit()
 
 
 # ------------------------------------------------------------------------------ diversity

@@ -59,6 +59,7 @@ A task subclasses ``GanTask`` and implements::
     compute_losses(phase, nets, batch, step) -> PhaseLosses(terms, weights, metrics)
 
 and optionally ``ema_decays() -> {"G": 0.999, ...}`` (shadows appear as ``nets["G_ema"]``),
+``differentiates_gradients() -> bool`` (a gradient penalty or R1 in its losses),
 ``sample(nets, step, out_dir) -> metrics | None`` and ``state_dict``/``load_state_dict`` (sampler RNG).
 
 The trainer, per step ``s`` (1-based): sets every optimizer's lr to ``base_lr *
@@ -76,7 +77,8 @@ networks are DDP-wrapped and only rank 0 writes files.
 
 ``Phase(name, optimizer, every=1, ema=True)``: ``ema=False`` skips the EMA update after that phase
 (for a network stepped twice per step). ``TrainerConfig`` also sets ``amp``, ``adam_impl``
-(default/foreach/fused/single), ``channels_last``, ``compile``, ``cpu_threads`` (0 = all cores; use 1
+(default/foreach/fused/single), ``channels_last``, ``compile`` (refused for a task whose
+``differentiates_gradients()``: no double backward through it), ``cpu_threads`` (0 = all cores; use 1
 on a machine whose cores are busy with other work: OpenMP threads that wait for a busy core make
 each step many times slower) and ``find_unused_parameters`` (DDP). Under DDP the logged losses are
 rank 0's.

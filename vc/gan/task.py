@@ -124,6 +124,11 @@ class GanTask:
         """Networks to keep an exponential moving average of, with their decay."""
         return {}
 
+    def differentiates_gradients(self) -> bool:
+        """Whether a loss takes the gradient of a gradient (WGAN-GP, R1): such a task cannot be
+        trained through ``torch.compile``, whose backward does not support double backward."""
+        return False
+
     def sample(self, nets: Mapping[str, nn.Module], step: int, out_dir: Path) -> dict[str, float] | None:
         """Write samples/validation outputs (main process only, networks in eval mode, no grad).
         Returned numbers are logged as ``sample/<name>``."""

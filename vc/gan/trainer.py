@@ -22,6 +22,7 @@ import torch.nn as nn
 from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 
+from vc.config import ConfigError
 from vc.gan.checkpoint import CheckpointManager, load_checkpoint
 from vc.gan.ema import EMA
 from vc.gan.metrics import MetricLogger
@@ -116,6 +117,10 @@ class Trainer:
 
     # ---------------------------------------------------------------- set-up
     def _setup(self) -> None:
+        if self.cfg.compile and self.task.differentiates_gradients():
+            raise ConfigError("trainer.compile cannot train this model: its loss has a gradient penalty "
+                              "(WGAN-GP or R1), and torch.compile does not support double backward; set "
+                              "trainer.compile to false")
         kind = "cuda" if self.device_spec.startswith("cuda") or (self.device_spec == "auto" and torch.cuda.is_available()) else "cpu"
         self.info = init_distributed(kind)
         self.device = resolve_device(self.device_spec, self.info, self.cfg.cpu_threads)

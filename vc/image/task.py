@@ -115,6 +115,9 @@ class StarGANTask(GanTask):
         beta = self.cfg.optim.ema_beta
         return {"G": beta} if beta > 0 else {}
 
+    def differentiates_gradients(self) -> bool:
+        return self.cfg.loss.lambda_gp > 0
+
     # ------------------------------------------------------------------ batches
     def next_batch(self, step: int) -> ImageBatch:
         x, label_org, _ = self.stream.batch(step)

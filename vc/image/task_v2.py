@@ -118,6 +118,9 @@ class StarGANv2Task(GanTask):
     def ema_decays(self) -> dict[str, float]:
         return {k: self.cfg.optim.ema_beta for k in ("G", "F", "E")}
 
+    def differentiates_gradients(self) -> bool:
+        return True  # R1 on every D step
+
     # ------------------------------------------------------------------ batches
     def next_batch(self, step: int) -> V2Batch:
         assert self.train_set is not None
