@@ -1,8 +1,8 @@
 """Where a font-set StarGAN's L1 to the true rendering comes from.
 
-Translates every held-out (or, with ``--split train``, training) image with every edit of the evaluation (those that change a label and
-have a ground-truth rendering, as ``vc-img-evaluate`` counts them) and prints, over all of them,
-the mean L1 ([0, 1] pixels) of
+Translates every held-out (or, with ``--split train``, training) image with every edit of the
+evaluation (those that change a label and have a ground-truth rendering, as ``vc-img-evaluate``
+counts them) and prints, over all of them, the mean L1 ([0, 1] pixels) of
 
 * the translation, and the input unchanged (the identity baseline), as ``vc-img-evaluate``;
 * the translation moved by the best of the nine shifts of at most one pixel per axis (how much of
@@ -38,26 +38,26 @@ def main() -> None:
     p.add_argument("--max-combos", type=int, default=11, help="as vc-img-evaluate (default: 11)")
     args = p.parse_args()
     bundle = load_bundle(args.model)
-    test = build_dataset(bundle.cfg.data, args.split, root=args.data, augment=False)
-    if test.content_ids is None:
+    images = build_dataset(bundle.cfg.data, args.split, root=args.data, augment=False)
+    if images.content_ids is None:
         raise SystemExit(f"{args.data}: no list_content.txt, so no ground truth to compare with")
-    translator, truth_index = Translator(bundle), test.ground_truth_index()
-    x = torch.stack([test.image(i) for i in range(len(test))])
+    translator, truth_index = Translator(bundle), images.ground_truth_index()
+    x = torch.stack([images.image(i) for i in range(len(images))])
     to01 = lambda t: (t.clamp(-1, 1) + 1) / 2  # noqa: E731
     sums: dict[str, float] = defaultdict(float)
     per_content: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0, 0])
     count = 0
-    for _, target in bundle.space.column_targets(test.labels, args.max_combos):
+    for _, target in bundle.space.column_targets(images.labels, args.max_combos):
         rows, truth_rows = [], []
-        for k in range(len(test)):
-            key = (test.content_ids[k], tuple(int(v) for v in target[k].tolist()))
-            if (target[k] != test.labels[k]).any() and key in truth_index:
+        for k in range(len(images)):
+            key = (images.content_ids[k], tuple(int(v) for v in target[k].tolist()))
+            if (target[k] != images.labels[k]).any() and key in truth_index:
                 rows.append(k)
                 truth_rows.append(truth_index[key])
         if not rows:
             continue
         out = to01(translator.translate(x[rows], target[rows]))
-        truth = to01(torch.stack([test.image(j) for j in truth_rows]))
+        truth = to01(torch.stack([images.image(j) for j in truth_rows]))
         unchanged = to01(x[rows])
         model, ident = _l1(out, truth), _l1(unchanged, truth)
         shifted = torch.stack([_l1(torch.roll(out, (dy, dx), (2, 3)), truth)
@@ -70,7 +70,7 @@ def main() -> None:
         sums["translation, thresholded"] += _l1((out > 0.5).float(), truth).sum().item()
         count += len(rows)
         for k, m, i in zip(rows, model.tolist(), ident.tolist()):
-            c = per_content[test.content_ids[k]]
+            c = per_content[images.content_ids[k]]
             c[0], c[1], c[2] = c[0] + m, c[1] + i, c[2] + 1
     print(f"mean L1 over {count} translations ([0, 1] pixels):")
     for name, total in sums.items():
