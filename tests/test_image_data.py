@@ -181,6 +181,24 @@ def test_classifier_shifts_move_images_without_wrapping_around():
     assert torch.equal(shifted, again)
 
 
+def test_random_blur_spreads_ink_without_losing_it():
+    from vc.gan import random_blur
+
+    x = torch.zeros(8, 2, 16, 16)
+    x[:, :, 7, 7] = 1.0  # a point, far enough from the edges that none of it leaks out
+    assert random_blur(x, 0.0, torch.Generator().manual_seed(0)) is x
+    blurred = random_blur(x, 1.0, torch.Generator().manual_seed(0))
+    assert blurred.shape == x.shape
+    torch.testing.assert_close(blurred.sum((2, 3)), x.sum((2, 3)))
+    peaks = blurred[:, 0, 7, 7]
+    assert bool((peaks <= 1.0).all()) and bool((peaks < 0.9).any())
+    assert len(set(peaks.tolist())) >= 6  # one sigma per image (a tiny one leaves the point almost whole)
+    torch.testing.assert_close(blurred[:, 0], blurred[:, 1])  # and the same one for all its channels
+    torch.testing.assert_close(blurred, random_blur(x, 1.0, torch.Generator().manual_seed(0)))
+    flat = torch.full((2, 1, 6, 6), 0.3)
+    torch.testing.assert_close(random_blur(flat, 2.0, torch.Generator().manual_seed(1)), flat)  # edges replicated
+
+
 def test_step_shift_is_a_function_of_seed_step_and_salt():
     from vc.gan import step_shift
 

@@ -10,7 +10,7 @@ from vc.image import fonts
 from vc.image.classifier import (JudgeEnsemble, is_trained, load_classifier, member_dir, member_logits,
                                  train_classifier)
 from vc.image.config import EvalClassifierConfig, ImageDataConfig
-from vc.image.datasets import build_dataset
+from vc.image.datasets import BatchStream, build_dataset
 from vc.config import ConfigError
 
 
@@ -76,6 +76,26 @@ def test_a_judge_written_before_ensembles_loads_as_one_member(train_set, tmp_pat
 def test_judges_must_be_positive() -> None:
     with pytest.raises(ConfigError, match="judges"):
         EvalClassifierConfig(judges=0)
+    with pytest.raises(ConfigError, match="max_blur"):
+        EvalClassifierConfig(max_blur=-0.5)
+
+
+def test_blur_is_drawn_after_the_shifts_so_judges_without_it_train_as_before(train_set) -> None:
+    from vc.gan import TrainContext, random_shift
+    from vc.gan.runtime import DistInfo
+    from vc.image.classifier import ClassifierTask
+
+    def batch(cfg: EvalClassifierConfig) -> torch.Tensor:
+        task = ClassifierTask(train_set, cfg)
+        task.setup(TrainContext(torch.device("cpu"), DistInfo(), 3, Path(".")))
+        return task.next_batch(7)[0]
+
+    plain = batch(EvalClassifierConfig(batch_size=4))
+    raw = BatchStream(train_set, 4, 3).batch(7)[0]
+    torch.testing.assert_close(plain, random_shift(raw, 1, torch.Generator().manual_seed(3 * 1_000_003 + 7)))
+    blurred = batch(EvalClassifierConfig(batch_size=4, max_blur=1.0))
+    assert not torch.equal(blurred, plain)
+    torch.testing.assert_close(blurred.sum((1, 2, 3)), plain.sum((1, 2, 3)), atol=0.5, rtol=0.05)
 
 
 def test_a_config_asking_for_fewer_judges_than_the_folder_holds_is_obeyed(train_set, tmp_path: Path) -> None:

@@ -147,9 +147,11 @@ def _grads_by_net(term: torch.Tensor, nets: dict[str, torch.nn.Module]) -> set[s
     return out
 
 
-@pytest.mark.parametrize("d_shift", [0.0, 0.25])  # with DiffAugment shifts, the same routes
-def test_each_loss_term_sends_gradient_to_the_right_networks(font_root: Path, d_shift: float) -> None:
-    cfg = tiny_cfg(font_root, **{"loss.d_shift": d_shift})
+# with DiffAugment shifts, the same routes; with the class head, its term too
+@pytest.mark.parametrize("d_shift,lambda_cls", [(0.0, 0.0), (0.25, 0.0), (0.0, 0.5)])
+def test_each_loss_term_sends_gradient_to_the_right_networks(font_root: Path, d_shift: float,
+                                                             lambda_cls: float) -> None:
+    cfg = tiny_cfg(font_root, **{"loss.d_shift": d_shift, "loss.lambda_cls": lambda_cls})
     task = StarGANv2Task(cfg, build_domain_set(cfg, "train"), sample_set=None)
     task.setup(TrainContext(torch.device("cpu"), DistInfo(), 0, font_root))
     torch.manual_seed(0)
@@ -163,6 +165,12 @@ def test_each_loss_term_sends_gradient_to_the_right_networks(font_root: Path, d_
         # reference-guided: E is used frozen, F is not used
         "G_ref": {"adv": {"G", "D"}, "sty": {"G"}, "ds": {"G"}, "cyc": {"G"}},
     }
+    if lambda_cls:  # D learns to classify real images; G is scored by that head on its outputs
+        cls_routes = {"D_latent": {"D"}, "D_ref": {"D"}, "G_latent": {"G", "F", "D"}, "G_ref": {"G", "D"}}
+        for phase, route in cls_routes.items():
+            expected[phase]["cls"] = route
+    else:
+        assert nets["D"].cls is None  # the paper's D: no class head, so old bundles still load
     for phase, terms in expected.items():
         out = task.compute_losses(phase, nets, batch, step=1)
         assert set(out.terms) == set(terms), phase
@@ -172,6 +180,22 @@ def test_each_loss_term_sends_gradient_to_the_right_networks(font_root: Path, d_
             assert out.weights["ds"] == -1.0 and out.weights["sty"] == 1.0 and out.weights["cyc"] == 1.0
         else:
             assert out.weights["reg"] == 1.0
+        assert out.weights.get("cls", 0.0) == lambda_cls
+
+
+def test_discriminator_class_head_shares_the_trunk() -> None:
+    torch.manual_seed(0)
+    x, y = torch.randn(3, 1, SIZE, SIZE), torch.tensor([0, 2, 1])
+    plain = Discriminator(SIZE, 3, 1, 4, 8, 2)
+    with pytest.raises(RuntimeError, match="no classification head"):
+        plain(x, y, classes=True)
+    with_head = Discriminator(SIZE, 3, 1, 4, 8, 2, classifier=True)
+    missing, unexpected = with_head.load_state_dict(plain.state_dict(), strict=False)
+    assert sorted(missing) == ["cls.bias", "cls.weight"] and not unexpected
+    logit, classes = with_head(x, y, classes=True)
+    assert logit.shape == (3,) and classes.shape == (3, 3)
+    torch.testing.assert_close(logit, plain(x, y))  # the real/fake path is the paper's D, unchanged
+    torch.testing.assert_close(with_head(x, y), logit)
 
 
 def test_diversity_weight_schedule() -> None:
@@ -285,6 +309,9 @@ def test_cli_train_translate_evaluate(font_root: Path, tmp_path: Path, capsys: p
     assert "each judge alone" in capsys.readouterr().out
     if not lpips_status()[0]:
         assert result["diversity_lpips"].startswith("unavailable")
+    trained = tmp_path / "scores_trained.json"  # the trained weights rather than their EMA: other outputs
+    img_evaluate.main(["--model", str(exp), "--out", str(trained), "--limit", "3", "--no-ema"])
+    assert json.loads(trained.read_text())["content_l1"]["latent"]["output"] != result["content_l1"]["latent"]["output"]
 
 
 class _StubTranslator:

@@ -246,6 +246,7 @@ def build_evaluate_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", help="root of the evaluation data (default: the config's data.root)")
     p.add_argument("--limit", type=int, help="held-out inputs to use (default: diversity.limit of the config)")
     p.add_argument("--out", help="scores JSON (default: EXP/eval/scores_v2.json)")
+    p.add_argument("--no-ema", action="store_true", help="score the trained G, F and E instead of their EMA")
     p.add_argument("--device", default="auto", help="auto | cpu | cuda[:N] (auto: a GPU when there is one)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("-v", "--verbose", action="store_true")
@@ -257,7 +258,7 @@ def evaluate(argv: Sequence[str] | None = None) -> None:
     setup_logging(args.verbose)
     try:
         args.device = resolve_device(args.device)
-        bundle = load_bundle_v2(args.exp, args.device)
+        bundle = load_bundle_v2(args.exp, args.device, ema=not args.no_ema)
         limit_cpu_threads(bundle, args.device)
         cfg = bundle.cfg
         test_set = build_domain_set(cfg, "test", root=args.data)

@@ -31,7 +31,7 @@ from vc.config import to_dict
 from vc.fileio import atomic_write_text
 from vc.gan import (CheckpointError, CheckpointManager, GanTask, OptimizerSpec, Phase, PhaseLosses, TrainContext,
                     Trainer, TrainerConfig, classification_accuracy, classification_loss, load_checkpoint,
-                    random_shift, shift_pixels)
+                    random_blur, random_shift, shift_pixels)
 from vc.image.config import EvalClassifierConfig
 from vc.image.datasets import BatchStream, ImageLabelDataset
 from vc.image.labels import LabelSpace
@@ -115,9 +115,11 @@ class ClassifierTask(GanTask):
     def next_batch(self, step: int) -> tuple[Tensor, Tensor]:
         x, labels, _ = self.stream.batch(step)
         shift = shift_pixels(self.cfg.max_shift, x.shape[-1])
-        if shift:  # not vc.gan.step_shift: its salted seeds would retrain every existing bundle's judges
+        if shift or self.cfg.max_blur > 0:
+            # not vc.gan.step_shift: its salted seeds would retrain every existing bundle's judges
             gen = torch.Generator().manual_seed(self.seed * 1_000_003 + step)
             x = random_shift(x, shift, gen)  # position carries no attribute; G may move a glyph a little
+            x = random_blur(x, self.cfg.max_blur, gen)  # drawn after the shifts: those stay as they were
         return x, labels
 
     def compute_losses(self, phase: str, nets: Mapping[str, nn.Module], batch: Any, step: int) -> PhaseLosses:

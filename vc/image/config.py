@@ -139,12 +139,17 @@ class EvalClassifierConfig:
     lr: float = 1e-3
     weight_decay: float = 0.0
     max_shift: float = 0.0625  # random shifts of the training images, as a fraction of their size
+    # Gaussian blur of the training images, sigma drawn uniformly up to this many pixels (0: none),
+    # so that a softer output is judged by its style and not its sharpness (vc.gan.random_blur)
+    max_blur: float = 0.0
     max_combos: int = 11  # combined edits evaluated per image (the grid's columns)
     judges: int = 3  # independently seeded classifiers; their mean logits judge (see vc/image/classifier.py)
 
     def __post_init__(self) -> None:
         if self.judges < 1:
             raise ConfigError(f"evaluation.judges must be >= 1, got {self.judges}")
+        if self.max_blur < 0:
+            raise ConfigError(f"evaluation.max_blur must be >= 0, got {self.max_blur}")
 
 
 @dataclass

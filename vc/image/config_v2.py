@@ -79,8 +79,13 @@ class StarGANv2LossConfig:
     # DiffAugment (not in the paper): every image D sees, real or generated, in every phase, is
     # shifted by up to this fraction of its size (edges replicated). 0 = off.
     d_shift: float = 0.0
+    # Domain classification (not in the paper; StarGAN v1's term): D gains a class head trained
+    # on real images, and G is scored by it on its outputs. 0 = off, and D has no such head.
+    lambda_cls: float = 0.0
 
     def __post_init__(self) -> None:
+        if self.lambda_cls < 0:
+            raise ConfigError(f"loss.lambda_cls must be >= 0, got {self.lambda_cls}")
         if self.ds_decay_steps < 0:
             raise ConfigError(f"loss.ds_decay_steps must be >= 0, got {self.ds_decay_steps}")
         if not 0.0 <= self.d_shift < 0.5:

@@ -185,14 +185,27 @@ class StyleEncoder(nn.Module):
 
 
 class Discriminator(nn.Module):
-    """``D(x, y)``: image and domain indices -> real/fake logit (B,) of each sample's domain."""
+    """``D(x, y)``: image and domain indices -> real/fake logit (B,) of each sample's domain.
+
+    With ``classifier=True`` (not in the paper) the trunk also feeds a domain-classification head,
+    as StarGAN v1's D does; ``D(x, y, classes=True)`` then returns ``(logit, class_logits)`` from
+    one pass through the trunk. The per-domain real/fake heads only ever compare an image with
+    the real images of its own target domain; the class head adds the comparison across domains.
+    """
 
     def __init__(self, image_size: int, num_domains: int, channels: int = 3, dim_in: int = 32,
-                 max_conv_dim: int = 256, downsample: int = 4):
+                 max_conv_dim: int = 256, downsample: int = 4, classifier: bool = False):
         super().__init__()
         self.trunk, width = _trunk(channels, dim_in, max_conv_dim, downsample, image_size)
         self.out = nn.Linear(width, num_domains)
+        self.cls = nn.Linear(width, num_domains) if classifier else None
         self.apply(he_init)
 
-    def forward(self, x: Tensor, y: Tensor) -> Tensor:
-        return select_head(self.out(self.trunk(x)), y)
+    def forward(self, x: Tensor, y: Tensor, classes: bool = False) -> Tensor | tuple[Tensor, Tensor]:
+        h = self.trunk(x)
+        logit = select_head(self.out(h), y)
+        if not classes:
+            return logit
+        if self.cls is None:
+            raise RuntimeError("this discriminator has no classification head (built with classifier=False)")
+        return logit, self.cls(h)

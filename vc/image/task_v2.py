@@ -14,6 +14,13 @@ Objective (Choi et al. 2020, Eq. 1-5), with ``s~ = F(z, y~)`` or ``E(x_ref, y~)`
 
 ``lambda_ds`` decays linearly to 0 over ``loss.ds_decay_steps`` as a function of the step, so
 a resumed run continues the decay exactly. Every loss and the penalty come from ``vc.gan``.
+
+Not in the paper, off by default: with ``loss.lambda_cls`` > 0, D also classifies the domain of
+real images (``+ lambda_cls CE(C(x), y)``) and G is scored by that head on its outputs
+(``+ lambda_cls CE(C(G(x, s~)), y~)``), StarGAN v1's term. The per-domain heads never compare
+an output with the real images of *other* domains; a translation that keeps a trace of its
+source family (the serifs of a Serif glyph translated into Sans) is only weakly penalised
+without it (measured in the README, "Status").
 """
 from __future__ import annotations
 
@@ -27,8 +34,8 @@ import torch.nn as nn
 from torch import Tensor
 from torch.func import functional_call
 
-from vc.gan import (GanTask, LinearSchedule, OptimizerSpec, Phase, PhaseLosses, TrainContext, cycle_loss,
-                    get_adversarial_loss, l1_loss, r1_penalty, step_shift)
+from vc.gan import (GanTask, LinearSchedule, OptimizerSpec, Phase, PhaseLosses, TrainContext, classification_accuracy,
+                    classification_loss, cycle_loss, get_adversarial_loss, l1_loss, r1_penalty, step_shift)
 from vc.image.config_v2 import StarGANv2TrainConfig
 from vc.image.diversity import mean_pairwise_l1
 from vc.image.domain_data import DomainSet, balanced_draw, build_domain_set, step_generator
@@ -61,7 +68,8 @@ def build_networks_v2(cfg: StarGANv2TrainConfig, num_domains: int) -> dict[str, 
         "F": MappingNetwork(n.latent_dim, n.style_dim, num_domains, n.mapping_hidden, n.mapping_shared_layers,
                             n.mapping_head_layers),
         "E": StyleEncoder(d.image_size, n.style_dim, num_domains, d.channels, n.dim_in, n.max_conv_dim, ed_depth),
-        "D": Discriminator(d.image_size, num_domains, d.channels, n.dim_in, n.max_conv_dim, ed_depth),
+        "D": Discriminator(d.image_size, num_domains, d.channels, n.dim_in, n.max_conv_dim, ed_depth,
+                           classifier=cfg.loss.lambda_cls > 0),
     }
 
 
@@ -147,15 +155,22 @@ class StarGANv2Task(GanTask):
 
     def _d_losses(self, nets: Mapping[str, nn.Module], b: V2Batch, step: int, latent: bool) -> PhaseLosses:
         D = nets["D"]
+        lc = self.cfg.loss
         x = b.x.detach().requires_grad_(True)  # R1 is taken with respect to the image, before any shift
-        out_real = D(self._d_view(x, step, 0), b.y_src)
+        terms: dict[str, Tensor] = {}
+        metrics: dict[str, float | Tensor] = {}
+        out_real = D(self._d_view(x, step, 0), b.y_src, classes=lc.lambda_cls > 0)
+        if lc.lambda_cls > 0:
+            out_real, cls_real = out_real
+            terms["cls"] = classification_loss(cls_real, b.y_src)
+            metrics["cls_acc"] = classification_accuracy(cls_real, b.y_src)
         with torch.no_grad():
             s_trg = nets["F"](b.z, b.y_trg) if latent else nets["E"](b.x_ref, b.y_trg)
             fake = nets["G"](b.x, s_trg)
         out_fake = D(self._d_view(fake, step, 1 if latent else 3), b.y_trg)
-        terms = {"real": self.adv.d_real_loss(out_real), "fake": self.adv.d_fake_loss(out_fake),
-                 "reg": r1_penalty(out_real, x)}
-        return PhaseLosses(terms, {"reg": self.cfg.loss.lambda_reg})
+        terms |= {"real": self.adv.d_real_loss(out_real), "fake": self.adv.d_fake_loss(out_fake),
+                  "reg": r1_penalty(out_real, x)}
+        return PhaseLosses(terms, {"reg": lc.lambda_reg, "cls": lc.lambda_cls}, metrics)
 
     def _g_losses(self, nets: Mapping[str, nn.Module], b: V2Batch, step: int, latent: bool) -> PhaseLosses:
         G, D = nets["G"], nets["D"]
@@ -167,12 +182,16 @@ class StarGANv2Task(GanTask):
         fake = G(b.x, s_trg)
         fake2 = G(b.x, s_trg2).detach()
         x_rec = G(fake, E(b.x, b.y_src))
-        terms = {"adv": self.adv.g_loss(D(self._d_view(fake, step, 2), b.y_trg)),
-                 "sty": l1_loss(E(fake, b.y_trg), s_trg),
-                 "ds": l1_loss(fake, fake2), "cyc": cycle_loss(b.x, x_rec)}
         lc = self.cfg.loss
+        terms: dict[str, Tensor] = {}
+        out_fake = D(self._d_view(fake, step, 2), b.y_trg, classes=lc.lambda_cls > 0)
+        if lc.lambda_cls > 0:
+            out_fake, cls_fake = out_fake
+            terms["cls"] = classification_loss(cls_fake, b.y_trg)
+        terms |= {"adv": self.adv.g_loss(out_fake), "sty": l1_loss(E(fake, b.y_trg), s_trg),
+                  "ds": l1_loss(fake, fake2), "cyc": cycle_loss(b.x, x_rec)}
         lam_ds = ds_weight(self.cfg, step)
-        return PhaseLosses(terms, {"sty": lc.lambda_sty, "ds": -lam_ds, "cyc": lc.lambda_cyc},
+        return PhaseLosses(terms, {"sty": lc.lambda_sty, "ds": -lam_ds, "cyc": lc.lambda_cyc, "cls": lc.lambda_cls},
                            {"lambda_ds": lam_ds})
 
     # ------------------------------------------------------------------ samples
