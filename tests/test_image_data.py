@@ -195,6 +195,10 @@ def test_random_blur_spreads_ink_without_losing_it():
     assert len(set(peaks.tolist())) >= 6  # one sigma per image (a tiny one leaves the point almost whole)
     torch.testing.assert_close(blurred[:, 0], blurred[:, 1])  # and the same one for all its channels
     torch.testing.assert_close(blurred, random_blur(x, 1.0, torch.Generator().manual_seed(0)))
+    from vc.gan import gaussian_blur
+    torch.testing.assert_close(gaussian_blur(x, [0.0] * 8), x)
+    with pytest.raises(ValueError, match="3 sigmas for 8 images"):
+        gaussian_blur(x, [1.0, 1.0, 1.0])
     flat = torch.full((2, 1, 6, 6), 0.3)
     torch.testing.assert_close(random_blur(flat, 2.0, torch.Generator().manual_seed(1)), flat)  # edges replicated
 

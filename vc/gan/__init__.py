@@ -20,7 +20,8 @@ Pieces
     ``random_shift(x, max_px, generator)``: differentiable random shifts (DiffAugment for a
     discriminator's inputs; the judging classifiers' training images), ``shift_pixels``,
     ``step_shift(x, fraction, seed, step, salt)`` (offsets a pure function of the step: exact resume).
-    ``random_blur(x, max_sigma, generator)``: per-image Gaussian blur of the judges' training images.
+    ``gaussian_blur(x, sigma)``, ``random_blur(x, max_sigma, generator)``: Gaussian blur (per-image
+    random sigmas for the judges' training images).
 ``batching``
     ``joint_forward(D, real_args, fake_args)``: one pass over real and fake samples concatenated
     (cheaper than two small passes; exact for networks without batch statistics).
@@ -95,7 +96,7 @@ run single steps without logging or checkpoints (benchmarks). ``result.step``, `
 ``step``, ``nets`` {name: state_dict}, ``ema`` {name: state_dict}, ``optimizers``, ``scaler``,
 ``rng`` [per rank], ``task`` [per rank], ``world_size``, ``format``.
 """
-from vc.gan.augment import gaussian_kernel1d, random_blur, random_shift, shift_pixels, step_shift
+from vc.gan.augment import gaussian_blur, gaussian_kernel1d, random_blur, random_shift, shift_pixels, step_shift
 from vc.gan.batching import joint_forward
 from vc.gan.checkpoint import CheckpointError, CheckpointManager, load_checkpoint, save_checkpoint
 from vc.gan.conditioning import AdaIN, ConditionalInstanceNorm, concat_code, concat_map, one_hot, tile_code
@@ -114,7 +115,7 @@ __all__ = [
     "ConditionalInstanceNorm", "EMA", "GanTask", "GatedConv1d", "GatedConv2d", "GatedConvTranspose2d",
     "LinearSchedule", "NonFiniteLossError", "OptimizerSpec", "Phase", "PhaseLosses", "TrainContext",
     "TrainResult", "Trainer", "TrainerConfig", "UPSAMPLE_INITS", "classification_accuracy", "classification_loss",
-    "concat_code", "concat_map", "cycle_loss", "gaussian_kernel1d", "get_adversarial_loss", "gradient_penalty",
+    "concat_code", "concat_map", "cycle_loss", "gaussian_blur", "gaussian_kernel1d", "get_adversarial_loss", "gradient_penalty",
     "identity_loss", "init_upsampling_", "joint_forward", "l1_loss", "linear_decay_factor", "load_checkpoint",
     "nearest_upsample_init_", "one_hot", "r1_penalty", "random_blur", "random_shift", "save_checkpoint", "shift_pixels",
     "step_shift", "tile_code",

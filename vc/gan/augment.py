@@ -7,6 +7,8 @@ G is not rewarded for placing its output exactly there.
 """
 from __future__ import annotations
 
+from typing import Sequence
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor
@@ -40,9 +42,27 @@ def gaussian_kernel1d(sigma: float, radius: int) -> Tensor:
     return k / k.sum()
 
 
+def gaussian_blur(x: Tensor, sigma: float | Sequence[float], radius: int | None = None) -> Tensor:
+    """``x`` (B, C, H, W) blurred by a separable Gaussian of ``sigma`` pixels (one for all images, or
+    one per image), edges replicated; every channel of an image gets the same blur. The kernels
+    reach ``radius`` pixels (default: 3 of the largest sigma)."""
+    n, c, h, w = x.shape
+    sigmas = [float(sigma)] * n if isinstance(sigma, (int, float)) else [float(v) for v in sigma]
+    if len(sigmas) != n:
+        raise ValueError(f"{len(sigmas)} sigmas for {n} images")
+    if radius is None:
+        radius = max(1, int(3 * max(sigmas) + 0.5))
+    k = torch.stack([gaussian_kernel1d(v, radius) for v in sigmas]).to(x.dtype).to(x.device)  # (n, taps)
+    k = k.repeat_interleave(c, dim=0)  # one kernel per (image, channel): a grouped convolution
+    y = F.pad(x.reshape(1, n * c, h, w), (radius,) * 4, mode="replicate")
+    y = F.conv2d(y, k.view(n * c, 1, 1, -1), groups=n * c)
+    y = F.conv2d(y, k.view(n * c, 1, -1, 1), groups=n * c)
+    return y.view(n, c, h, w)
+
+
 def random_blur(x: Tensor, max_sigma: float, generator: torch.Generator) -> Tensor:
-    """Blur each image of ``x`` (B, C, H, W) with a separable Gaussian whose sigma is drawn uniformly
-    from [0, ``max_sigma``] pixels (edges replicated).
+    """Blur each image of ``x`` (B, C, H, W) with a Gaussian whose sigma is drawn uniformly from
+    [0, ``max_sigma``] pixels (``gaussian_blur``).
 
     Used on the judges' training images: a generator's outputs are softer than the renderings
     they are compared with, and a judge that reads sharpness as a class (at 16 px a real Sans
@@ -51,15 +71,8 @@ def random_blur(x: Tensor, max_sigma: float, generator: torch.Generator) -> Tens
     """
     if max_sigma <= 0:
         return x
-    n, c, h, w = x.shape
-    radius = max(1, int(3 * max_sigma + 0.5))
-    sigmas = (torch.rand(n, generator=generator) * max_sigma).tolist()
-    k = torch.stack([gaussian_kernel1d(s, radius) for s in sigmas]).to(x.dtype).to(x.device)  # (n, taps)
-    k = k.repeat_interleave(c, dim=0)  # one kernel per (image, channel): a grouped convolution
-    y = F.pad(x.reshape(1, n * c, h, w), (radius,) * 4, mode="replicate")
-    y = F.conv2d(y, k.view(n * c, 1, 1, -1), groups=n * c)
-    y = F.conv2d(y, k.view(n * c, 1, -1, 1), groups=n * c)
-    return y.view(n, c, h, w)
+    sigmas = (torch.rand(x.shape[0], generator=generator) * max_sigma).tolist()
+    return gaussian_blur(x, sigmas, radius=max(1, int(3 * max_sigma + 0.5)))
 
 
 def step_shift(x: Tensor, fraction: float, seed: int, step: int, salt: int = 0) -> Tensor:

@@ -12,24 +12,14 @@ from __future__ import annotations
 import argparse
 
 import torch
-import torch.nn.functional as F
 
-from vc.gan import gaussian_kernel1d
+from vc.gan import gaussian_blur
 from vc.image.bundle_v2 import load_bundle_v2
 from vc.image.classifier import load_classifier
 from vc.image.domain_data import build_domain_set
 from vc.image.evaluate_v2 import Judge
 
 SIGMAS = (0.0, 0.4, 0.6, 0.8, 1.0)
-
-
-def blur(x: torch.Tensor, sigma: float) -> torch.Tensor:
-    radius = max(1, int(3 * sigma + 0.5))
-    k = gaussian_kernel1d(sigma, radius)
-    c = x.shape[1]
-    y = F.pad(x, (radius,) * 4, mode="replicate")
-    y = F.conv2d(y, k.view(1, 1, 1, -1).repeat(c, 1, 1, 1), groups=c)
-    return F.conv2d(y, k.view(1, 1, -1, 1).repeat(c, 1, 1, 1), groups=c)
 
 
 def main() -> None:
@@ -47,7 +37,7 @@ def main() -> None:
     print(f"held-out real glyphs: {len(test)}; each family read as ({' / '.join(names)})")
     for sigma in SIGMAS:
         with torch.no_grad():
-            read, _ = judge.read(blur(x, sigma))
+            read, _ = judge.read(gaussian_blur(x, sigma))
         parts = []
         for k, name in enumerate(names):
             mine = test.domain == k
