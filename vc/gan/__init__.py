@@ -115,8 +115,8 @@ __all__ = [
     "ConditionalInstanceNorm", "EMA", "GanTask", "GatedConv1d", "GatedConv2d", "GatedConvTranspose2d",
     "LinearSchedule", "NonFiniteLossError", "OptimizerSpec", "Phase", "PhaseLosses", "TrainContext",
     "TrainResult", "Trainer", "TrainerConfig", "UPSAMPLE_INITS", "classification_accuracy", "classification_loss",
-    "concat_code", "concat_map", "cycle_loss", "gaussian_blur", "gaussian_kernel1d", "get_adversarial_loss", "gradient_penalty",
-    "identity_loss", "init_upsampling_", "joint_forward", "l1_loss", "linear_decay_factor", "load_checkpoint",
-    "nearest_upsample_init_", "one_hot", "r1_penalty", "random_blur", "random_shift", "save_checkpoint", "shift_pixels",
-    "step_shift", "tile_code",
+    "concat_code", "concat_map", "cycle_loss", "gaussian_blur", "gaussian_kernel1d", "get_adversarial_loss",
+    "gradient_penalty", "identity_loss", "init_upsampling_", "joint_forward", "l1_loss", "linear_decay_factor",
+    "load_checkpoint", "nearest_upsample_init_", "one_hot", "r1_penalty", "random_blur", "random_shift",
+    "save_checkpoint", "shift_pixels", "step_shift", "tile_code",
 ]

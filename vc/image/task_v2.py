@@ -153,17 +153,25 @@ class StarGANv2Task(GanTask):
         """What D sees of ``x``: ``x`` itself, or ``x`` shifted (``loss.d_shift``, DiffAugment)."""
         return step_shift(x, self.cfg.loss.d_shift, self.seed * 7919 + self.rank, step, salt)
 
+    def _judged(self, D: nn.Module, x: Tensor, y: Tensor, terms: dict[str, Tensor],
+                metrics: dict[str, float | Tensor] | None = None) -> Tensor:
+        """D's real/fake logit of ``x`` for domains ``y``; with ``loss.lambda_cls`` > 0 the same trunk
+        pass also scores D's class head against ``y`` (``terms["cls"]``, and its accuracy if asked)."""
+        if self.cfg.loss.lambda_cls <= 0:
+            return D(x, y)
+        logit, classes = D(x, y, classes=True)
+        terms["cls"] = classification_loss(classes, y)
+        if metrics is not None:
+            metrics["cls_acc"] = classification_accuracy(classes, y)
+        return logit
+
     def _d_losses(self, nets: Mapping[str, nn.Module], b: V2Batch, step: int, latent: bool) -> PhaseLosses:
         D = nets["D"]
         lc = self.cfg.loss
         x = b.x.detach().requires_grad_(True)  # R1 is taken with respect to the image, before any shift
         terms: dict[str, Tensor] = {}
         metrics: dict[str, float | Tensor] = {}
-        out_real = D(self._d_view(x, step, 0), b.y_src, classes=lc.lambda_cls > 0)
-        if lc.lambda_cls > 0:
-            out_real, cls_real = out_real
-            terms["cls"] = classification_loss(cls_real, b.y_src)
-            metrics["cls_acc"] = classification_accuracy(cls_real, b.y_src)
+        out_real = self._judged(D, self._d_view(x, step, 0), b.y_src, terms, metrics)
         with torch.no_grad():
             s_trg = nets["F"](b.z, b.y_trg) if latent else nets["E"](b.x_ref, b.y_trg)
             fake = nets["G"](b.x, s_trg)
@@ -184,10 +192,7 @@ class StarGANv2Task(GanTask):
         x_rec = G(fake, E(b.x, b.y_src))
         lc = self.cfg.loss
         terms: dict[str, Tensor] = {}
-        out_fake = D(self._d_view(fake, step, 2), b.y_trg, classes=lc.lambda_cls > 0)
-        if lc.lambda_cls > 0:
-            out_fake, cls_fake = out_fake
-            terms["cls"] = classification_loss(cls_fake, b.y_trg)
+        out_fake = self._judged(D, self._d_view(fake, step, 2), b.y_trg, terms)
         terms |= {"adv": self.adv.g_loss(out_fake), "sty": l1_loss(E(fake, b.y_trg), s_trg),
                   "ds": l1_loss(fake, fake2), "cyc": cycle_loss(b.x, x_rec)}
         lam_ds = ds_weight(self.cfg, step)
