@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p bench/results
-for b in features train_speed convert_speed; do
+for b in features train_speed img_train_speed convert_speed; do
   echo "=== bench/$b.py"
   python "bench/$b.py" "$@" 2>&1 | tee "bench/results/$b.txt"
 done

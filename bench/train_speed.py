@@ -16,11 +16,12 @@ import argparse
 import json
 import os
 import resource
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from variants import print_ratios, run_variants
 
 # name -> (schedule overrides, extra environment)
 VARIANTS: dict[str, tuple[dict, dict]] = {
@@ -113,7 +114,6 @@ def main() -> None:
         p.error(f"unknown variants {unknown}; choose from {', '.join(VARIANTS)}")
     if "eager" not in names:
         names.insert(0, "eager")
-    results = []
     with tempfile.TemporaryDirectory() as tmp:
         sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
         from vc.train.config import load_train_config
@@ -121,28 +121,13 @@ def main() -> None:
         mcep_dim = 36
         feats, stats = make_dump(Path(tmp), speakers=4, utts=6, frames=600, mcep_dim=mcep_dim)
         load_train_config(args.config)  # validate before spawning workers
-        for name in names:
-            cmd = [sys.executable, __file__, "--worker", name, "--feats", str(feats), "--stats", str(stats),
-                   "--batch", str(args.batch), "--frames", str(args.frames), "--steps", str(args.steps),
-                   "--warmup", str(args.warmup)] + (["--config", args.config] if args.config else [])
-            env = {**os.environ, **VARIANTS[name][1]}
-            run = subprocess.run(cmd, capture_output=True, text=True, env=env)
-            if run.returncode != 0:
-                print(f"{name}: failed\n{run.stderr.strip().splitlines()[-1] if run.stderr.strip() else ''}")
-                continue
-            results.append(json.loads(run.stdout.strip().splitlines()[-1]))
-            r = results[-1]
-            print(f"{name:>14}: {r['it_s']:.3f} it/s  {r['cpu_s_per_it']:.2f} cpu-s/it  peak {r['peak_mb']:.0f} MB  "
-                  f"threads {r['threads']}", flush=True)
-    base = next((r for r in results if r["variant"] == "eager"), None)
-    print(f"\nconfig {args.config or 'defaults'}, batch {args.batch} x {args.frames} frames, "
-          f"{base['params'] if base else '?'} parameters, {os.cpu_count()} CPUs")
-    print(f"{'variant':>14} {'it/s':>8} {'vs eager':>9} {'peak MB':>8}")
-    for r in results:
-        ratio = r["it_s"] / base["it_s"] if base else float("nan")
-        print(f"{r['variant']:>14} {r['it_s']:>8.3f} {ratio:>8.2f}x {r['peak_mb']:>8.0f}")
-    if args.out:
-        Path(args.out).write_text(json.dumps(results, indent=1))
+        worker_args = ["--feats", str(feats), "--stats", str(stats), "--batch", str(args.batch),
+                       "--frames", str(args.frames), "--steps", str(args.steps), "--warmup", str(args.warmup)]
+        worker_args += ["--config", args.config] if args.config else []
+        results = run_variants(__file__, names, worker_args, {n: VARIANTS[n][1] for n in names})
+    params = results[0]["params"] if results else "?"
+    print_ratios(results, f"config {args.config or 'defaults'}, batch {args.batch} x {args.frames} frames, "
+                 f"{params} parameters, {os.cpu_count()} CPUs", args.out)
 
 
 if __name__ == "__main__":

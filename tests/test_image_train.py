@@ -105,6 +105,24 @@ def test_discriminator_sees_shifted_images_when_asked(setup, tmp_path):
     assert task._d_view(x, step=3, salt=2) is x
 
 
+def test_lazy_gradient_penalty_runs_on_every_kth_d_step_with_k_times_the_weight(setup, tmp_path):
+    _, _, conf, _ = setup
+    raw = yaml.safe_load(conf.read_text())
+    with pytest.raises(ConfigError, match="loss.gp_every"):
+        from_dict(ImageTrainConfig, dict(raw, loss={"gp_every": 0}))
+    task = StarGANTask(from_dict(ImageTrainConfig, dict(raw, loss={"gp_every": 3})))
+    task.setup(TrainContext(torch.device("cpu"), DistInfo(), 0, tmp_path))
+    nets = task.build_networks()
+    for step in range(7):
+        losses = task.compute_losses("D", nets, task.next_batch(step), step)
+        if step % 3 == 0:
+            assert losses.weights["gp"] == 30.0 and losses.terms["gp"] > 0
+        else:
+            assert "gp" not in losses.terms and "gp" not in losses.weights
+    task.cfg.loss.gp_every = 1  # the default: every D step, the paper's weight
+    assert task.compute_losses("D", nets, task.next_batch(1), 1).weights["gp"] == 10.0
+
+
 def test_compile_with_a_gradient_penalty_is_a_clear_error(setup, tmp_path, caplog):
     _, _, conf, _ = setup
     with pytest.raises(SystemExit):

@@ -183,6 +183,24 @@ def test_each_loss_term_sends_gradient_to_the_right_networks(font_root: Path, d_
         assert out.weights.get("cls", 0.0) == lambda_cls
 
 
+def test_lazy_r1_runs_on_every_kth_step_with_k_times_the_weight(font_root: Path) -> None:
+    with pytest.raises(ConfigError, match="loss.reg_every"):
+        tiny_cfg(font_root, **{"loss.reg_every": 0})
+    cfg = tiny_cfg(font_root, **{"loss.reg_every": 4})
+    task = StarGANv2Task(cfg, build_domain_set(cfg, "train"), sample_set=None)
+    task.setup(TrainContext(torch.device("cpu"), DistInfo(), 0, font_root))
+    torch.manual_seed(0)
+    nets = task.build_networks()
+    for step in range(1, 9):
+        batch = task.next_batch(step)
+        for phase in ("D_latent", "D_ref"):
+            out = task.compute_losses(phase, nets, batch, step=step)
+            assert out.weights["reg"] == 4.0
+            assert ("reg" in out.terms) == (step % 4 == 0), (phase, step)
+            if step % 4 == 0:
+                assert _grads_by_net(out.terms["reg"], nets) == {"D"}
+
+
 def test_discriminator_class_head_shares_the_trunk() -> None:
     torch.manual_seed(0)
     x, y = torch.randn(3, 1, SIZE, SIZE), torch.tensor([0, 2, 1])

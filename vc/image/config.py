@@ -103,10 +103,16 @@ class StarGANLossConfig:
     # DiffAugment (Zhao et al. 2020; not in the paper): every image D sees, real or translated, in
     # both phases, is shifted by up to this fraction of its size (edges replicated). 0 = off.
     d_shift: float = 0.0
+    # Lazy regularisation (Karras et al. 2020, StyleGAN2; not in the paper): the gradient penalty,
+    # a double backward and about a third of a D step, is computed on every gp_every-th D step
+    # only, weighted by gp_every so that its average pull stays the same. 1 = every step.
+    gp_every: int = 1
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.d_shift < 0.5:
             raise ConfigError(f"loss.d_shift must be in [0, 0.5), got {self.d_shift}")
+        if self.gp_every < 1:
+            raise ConfigError(f"loss.gp_every must be >= 1, got {self.gp_every}")
 
 
 @dataclass

@@ -82,8 +82,14 @@ class StarGANv2LossConfig:
     # Domain classification (not in the paper; StarGAN v1's term): D gains a class head trained
     # on real images, and G is scored by it on its outputs. 0 = off, and D has no such head.
     lambda_cls: float = 0.0
+    # Lazy regularisation (Karras et al. 2020, StyleGAN2; not in the paper): R1, a double backward,
+    # is computed in the D phases of every reg_every-th step only, weighted by reg_every so that
+    # its average pull stays the same. 1 = every step.
+    reg_every: int = 1
 
     def __post_init__(self) -> None:
+        if self.reg_every < 1:
+            raise ConfigError(f"loss.reg_every must be >= 1, got {self.reg_every}")
         if self.lambda_cls < 0:
             raise ConfigError(f"loss.lambda_cls must be >= 0, got {self.lambda_cls}")
         if self.ds_decay_steps < 0:

@@ -147,9 +147,9 @@ class StarGANTask(GanTask):
         terms = {"adv_real": self.adv.d_real_loss(out_real), "adv_fake": self.adv.d_fake_loss(out_fake),
                  "cls": classification_loss(cls_real, cls_target(self.space, b.label_org))}
         weights = {"cls": lc.lambda_cls}
-        if lc.lambda_gp > 0:
+        if lc.lambda_gp > 0 and step % lc.gp_every == 0:
             terms["gp"] = gradient_penalty(lambda h: D(h)[0], real, fake)
-            weights["gp"] = lc.lambda_gp
+            weights["gp"] = lc.lambda_gp * lc.gp_every
         acc = classification_accuracy(cls_real, cls_target(self.space, b.label_org))
         return PhaseLosses(terms, weights, {"cls_acc_real": acc})
 

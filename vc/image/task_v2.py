@@ -168,7 +168,8 @@ class StarGANv2Task(GanTask):
     def _d_losses(self, nets: Mapping[str, nn.Module], b: V2Batch, step: int, latent: bool) -> PhaseLosses:
         D = nets["D"]
         lc = self.cfg.loss
-        x = b.x.detach().requires_grad_(True)  # R1 is taken with respect to the image, before any shift
+        regularised = step % lc.reg_every == 0
+        x = b.x.detach().requires_grad_(regularised)  # R1 is taken with respect to the image, before any shift
         terms: dict[str, Tensor] = {}
         metrics: dict[str, float | Tensor] = {}
         out_real = self._judged(D, self._d_view(x, step, 0), b.y_src, terms, metrics)
@@ -176,9 +177,10 @@ class StarGANv2Task(GanTask):
             s_trg = nets["F"](b.z, b.y_trg) if latent else nets["E"](b.x_ref, b.y_trg)
             fake = nets["G"](b.x, s_trg)
         out_fake = D(self._d_view(fake, step, 1 if latent else 3), b.y_trg)
-        terms |= {"real": self.adv.d_real_loss(out_real), "fake": self.adv.d_fake_loss(out_fake),
-                  "reg": r1_penalty(out_real, x)}
-        return PhaseLosses(terms, {"reg": lc.lambda_reg, "cls": lc.lambda_cls}, metrics)
+        terms |= {"real": self.adv.d_real_loss(out_real), "fake": self.adv.d_fake_loss(out_fake)}
+        if regularised:
+            terms["reg"] = r1_penalty(out_real, x)
+        return PhaseLosses(terms, {"reg": lc.lambda_reg * lc.reg_every, "cls": lc.lambda_cls}, metrics)
 
     def _g_losses(self, nets: Mapping[str, nn.Module], b: V2Batch, step: int, latent: bool) -> PhaseLosses:
         G, D = nets["G"], nets["D"]

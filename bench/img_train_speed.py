@@ -1,0 +1,113 @@
+"""Training speed of the image GANs (StarGAN, StarGAN v2) on the CPU: steps/s, eager vs options.
+
+The penalty that keeps the discriminator smooth (WGAN-GP for StarGAN, R1 for StarGAN v2) needs a
+double backward, about a third of a StarGAN D step on the font recipe. The ``lazyK`` variants
+compute it on every K-th step only, weighted by K (``loss.gp_every`` / ``loss.reg_every``, the
+lazy regularisation of StyleGAN2). Every variant runs in its own process through the real
+``vc.gan.Trainer`` step on a font set rendered here at the config's image size, and is reported
+against the eager step measured in the same run. What a variant does to the *results* is not
+measured here: see egs/fonts/README.md.
+
+usage:
+  python bench/img_train_speed.py                                          # the StarGAN font recipe
+  python bench/img_train_speed.py --config egs/fonts_v2/conf/stargan_v2.yaml --steps 40
+  python bench/img_train_speed.py --variants eager,lazy4 --threads 1
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from variants import print_ratios, run_variants
+
+ROOT = Path(__file__).resolve().parents[1]
+#: name -> lazy regularisation interval (1: the penalty on every step)
+VARIANTS: dict[str, int] = {"eager": 1, "lazy2": 2, "lazy4": 4, "lazy8": 8, "lazy16": 16}
+
+
+def load(config: str, overrides: dict):
+    """(config, task class) for a StarGAN or StarGAN v2 config file."""
+    from vc.config import load_config
+    from vc.image.config import ImageTrainConfig
+    from vc.image.config_v2 import StarGANv2TrainConfig, config_model
+    from vc.image.task import StarGANTask
+    from vc.image.task_v2 import StarGANv2Task
+
+    if config_model(config) == "stargan_v2":
+        return load_config(StarGANv2TrainConfig, config, overrides), StarGANv2Task
+    return load_config(ImageTrainConfig, config, overrides), StarGANTask
+
+
+def worker(args: argparse.Namespace) -> None:
+    """Time ``args.steps`` training steps after ``args.warmup``; print one JSON line."""
+    import torch
+
+    from vc.gan import Trainer
+
+    probe, _ = load(args.config, {})
+    lazy_key = "loss.reg_every" if hasattr(probe.loss, "reg_every") else "loss.gp_every"
+    overrides = {"data.root": args.data, lazy_key: VARIANTS[args.variant],
+                 "trainer.max_steps": args.warmup + args.steps, "trainer.sample_every": 0}
+    if args.threads >= 0:
+        overrides["trainer.cpu_threads"] = args.threads
+    cfg, task_class = load(args.config, overrides)
+    with tempfile.TemporaryDirectory() as out:
+        trainer = Trainer(task_class(cfg), cfg.trainer, out, device="cpu", seed=cfg.seed, progress=False)
+        trainer.setup()
+        for step in range(1, args.warmup + 1):
+            trainer.train_step(step)
+        t0, c0 = time.perf_counter(), time.process_time()
+        for step in range(args.warmup + 1, args.warmup + args.steps + 1):
+            trainer.train_step(step)
+        wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    params = sum(p.numel() for m in trainer.nets.values() for p in m.parameters())
+    print(json.dumps({"variant": args.variant, "it_s": args.steps / wall, "cpu_s_per_it": cpu / args.steps,
+                      "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                      "threads": torch.get_num_threads(), "params": params}))
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--config", default=str(ROOT / "egs/fonts/conf/train.yaml"),
+                   help="StarGAN or StarGAN v2 training config (default: the font recipe's StarGAN)")
+    p.add_argument("--steps", type=int, default=200, help="timed steps per variant (a multiple of every K)")
+    p.add_argument("--warmup", type=int, default=16, help="untimed steps first (allocator, first penalty)")
+    p.add_argument("--threads", type=int, default=-1,
+                   help="torch threads per run (0: every core; default: the config's trainer.cpu_threads)")
+    p.add_argument("--variants", default="eager,lazy2,lazy4,lazy8",
+                   help=f"comma list of {', '.join(VARIANTS)}")
+    p.add_argument("--out", help="also write the results as JSON here")
+    p.add_argument("--worker", dest="variant", help=argparse.SUPPRESS)
+    p.add_argument("--data", help=argparse.SUPPRESS)
+    args = p.parse_args()
+    sys.path.insert(0, str(ROOT))
+    if args.variant:
+        worker(args)
+        return
+    names = [v.strip() for v in args.variants.split(",") if v.strip()]
+    unknown = [v for v in names if v not in VARIANTS]
+    if unknown:
+        p.error(f"unknown variants {unknown}; choose from {', '.join(VARIANTS)}")
+    if "eager" not in names:
+        names.insert(0, "eager")
+    from vc.image.fonts import FontRenderConfig, render_font_set
+
+    cfg, _ = load(args.config, {})  # validate before rendering or spawning workers
+    with tempfile.TemporaryDirectory() as tmp:
+        render_font_set(tmp, FontRenderConfig(image_size=cfg.data.image_size))
+        worker_args = ["--config", args.config, "--data", tmp, "--steps", str(args.steps),
+                       "--warmup", str(args.warmup), "--threads", str(args.threads)]
+        results = run_variants(__file__, names, worker_args)
+    params = results[0]["params"] if results else "?"
+    print_ratios(results, f"config {args.config}, {cfg.data.image_size} px, batch {cfg.optim.batch_size}, "
+                 f"{params} parameters, {os.cpu_count()} CPUs", args.out)
+
+
+if __name__ == "__main__":
+    main()
