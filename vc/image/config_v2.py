@@ -85,7 +85,7 @@ class StarGANv2LossConfig:
     # Lazy regularisation (Karras et al. 2020, StyleGAN2; not in the paper): R1, a double backward,
     # is computed in the D phases of every reg_every-th step only, weighted by reg_every so that
     # its average pull stays the same. 1 = every step. On the 16 px font set R1 is a small share of
-    # the step (1.07x the steps/s at 16, bench/img_train_speed.py); it grows with the image size.
+    # the step (1.07x the steps/s at 16, bench/img_train_speed.py); larger images are not measured.
     reg_every: int = 1
 
     def __post_init__(self) -> None:
