@@ -67,12 +67,13 @@ def test_existing_checkpoints_need_resume(setup, caplog):
     assert (exp / "checkpoints" / "latest").read_text().strip() == "step_00000005.pt"
 
 
-@pytest.mark.parametrize("d_shift", [0.0, 0.125])
-def test_resume_continues_exactly(setup, tmp_path, d_shift):
+@pytest.mark.parametrize("d_shift, gp_every", [(0.0, 1), (0.125, 1), (0.0, 2)])
+def test_resume_continues_exactly(setup, tmp_path, d_shift, gp_every):
     _, data, conf, _ = setup
     cfg = from_dict(ImageTrainConfig, yaml.safe_load(conf.read_text()))
     cfg.trainer.sample_every = 0
     cfg.loss.d_shift = d_shift  # the shifts D sees are drawn again exactly after a resume
+    cfg.loss.gp_every = gp_every  # a lazy penalty's steps are a function of the step
     Trainer(StarGANTask(cfg), cfg.trainer, tmp_path / "a", device="cpu").fit()
     Trainer(StarGANTask(cfg), cfg.trainer, tmp_path / "b", device="cpu").fit(until=3)
     Trainer(StarGANTask(cfg), cfg.trainer, tmp_path / "b", device="cpu").fit(resume=True)

@@ -11,6 +11,8 @@ Objective (Choi et al. 2018, Eq. 5-6), with WGAN-GP by default:
 * D: ``L_adv(D(x), D(G(x, c'))) + lambda_gp * GP + lambda_cls * L_cls(D_cls(x), c)``
 * G: ``L_adv(D(G(x, c'))) + lambda_cls * L_cls(D_cls(G(x, c')), c') + lambda_rec * |x - G(G(x, c'), c)|``
 
+(with ``loss.gp_every`` = k > 1 the penalty is taken on every k-th D step only, at k x lambda_gp).
+
 The target labels ``c'`` are the batch's own labels in shuffled order, as in the reference
 implementation, so targets follow the data's distribution of valid attribute combinations
 (never two hair colours at once unless the data has them). G's classification loss is taken on

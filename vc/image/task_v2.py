@@ -12,6 +12,8 @@ Objective (Choi et al. 2020, Eq. 1-5), with ``s~ = F(z, y~)`` or ``E(x_ref, y~)`
 * G: ``-log D_y~(G(x, s~)) + lambda_sty |s~ - E_y~(G(x, s~))| - lambda_ds |G(x, s~1) - G(x, s~2)|
   + lambda_cyc |x - G(G(x, s~), E_y(x))|``
 
+(with ``loss.reg_every`` = k > 1, R1 is taken on every k-th step only, at k x lambda_reg).
+
 ``lambda_ds`` decays linearly to 0 over ``loss.ds_decay_steps`` as a function of the step, so
 a resumed run continues the decay exactly. Every loss and the penalty come from ``vc.gan``.
 
@@ -127,7 +129,7 @@ class StarGANv2Task(GanTask):
         return {k: self.cfg.optim.ema_beta for k in ("G", "F", "E")}
 
     def differentiates_gradients(self) -> bool:
-        return True  # R1 on every D step
+        return True  # R1 (on every D step, or every loss.reg_every-th)
 
     # ------------------------------------------------------------------ batches
     def next_batch(self, step: int) -> V2Batch:
