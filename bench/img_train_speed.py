@@ -31,6 +31,13 @@ ROOT = Path(__file__).resolve().parents[1]
 VARIANTS: dict[str, int] = {"eager": 1, "lazy2": 2, "lazy4": 4, "lazy8": 8, "lazy16": 16}
 
 
+def lazy_key(config: str) -> str:
+    """The config field that spaces out the model's penalty (StarGAN: WGAN-GP; v2: R1)."""
+    from vc.image.config_v2 import config_model
+
+    return "loss.reg_every" if config_model(config) == "stargan_v2" else "loss.gp_every"
+
+
 def load(config: str, overrides: dict):
     """(config, task class) for a StarGAN or StarGAN v2 config file."""
     from vc.config import load_config
@@ -50,12 +57,10 @@ def worker(args: argparse.Namespace) -> None:
 
     from vc.gan import Trainer
 
-    probe, _ = load(args.config, {})
-    lazy_key = "loss.reg_every" if hasattr(probe.loss, "reg_every") else "loss.gp_every"
-    overrides = {"data.root": args.data, lazy_key: VARIANTS[args.variant],
-                 "trainer.max_steps": args.warmup + args.steps, "trainer.sample_every": 0}
+    overrides = {"data.root": args.data, "trainer.max_steps": args.warmup + args.steps, "trainer.sample_every": 0}
     if args.threads >= 0:
         overrides["trainer.cpu_threads"] = args.threads
+    overrides[lazy_key(args.config)] = VARIANTS[args.variant]
     cfg, task_class = load(args.config, overrides)
     with tempfile.TemporaryDirectory() as out:
         trainer = Trainer(task_class(cfg), cfg.trainer, out, device="cpu", seed=cfg.seed, progress=False)
