@@ -18,13 +18,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-from variants import print_ratios, run_variants
+from variants import print_ratios, run_variants, time_trainer
 
 ROOT = Path(__file__).resolve().parents[1]
 #: name -> lazy regularisation interval (1: the penalty on every step)
@@ -53,8 +51,6 @@ def load(config: str, overrides: dict):
 
 def worker(args: argparse.Namespace) -> None:
     """Time ``args.steps`` training steps after ``args.warmup``; print one JSON line."""
-    import torch
-
     from vc.gan import Trainer
 
     overrides = {"data.root": args.data, "trainer.max_steps": args.warmup + args.steps, "trainer.sample_every": 0}
@@ -64,17 +60,8 @@ def worker(args: argparse.Namespace) -> None:
     cfg, task_class = load(args.config, overrides)
     with tempfile.TemporaryDirectory() as out:
         trainer = Trainer(task_class(cfg), cfg.trainer, out, device="cpu", seed=cfg.seed, progress=False)
-        trainer.setup()
-        for step in range(1, args.warmup + 1):
-            trainer.train_step(step)
-        t0, c0 = time.perf_counter(), time.process_time()
-        for step in range(args.warmup + 1, args.warmup + args.steps + 1):
-            trainer.train_step(step)
-        wall, cpu = time.perf_counter() - t0, time.process_time() - c0
-    params = sum(p.numel() for m in trainer.nets.values() for p in m.parameters())
-    print(json.dumps({"variant": args.variant, "it_s": args.steps / wall, "cpu_s_per_it": cpu / args.steps,
-                      "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-                      "threads": torch.get_num_threads(), "params": params}))
+        record = time_trainer(trainer, args.variant, args.warmup, args.steps)
+    print(json.dumps(record))
 
 
 def main() -> None:

@@ -15,13 +15,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-from variants import print_ratios, run_variants
+from variants import print_ratios, run_variants, time_trainer
 
 # name -> (schedule overrides, extra environment)
 VARIANTS: dict[str, tuple[dict, dict]] = {
@@ -62,8 +60,6 @@ def make_dump(root: Path, speakers: int, utts: int, frames: int, mcep_dim: int) 
 
 def worker(args: argparse.Namespace) -> None:
     """Time ``args.steps`` training steps after ``args.warmup``; print one JSON line."""
-    import torch
-
     from vc.features import SpeakerStats
     from vc.gan import Trainer
     from vc.train.bundle import resolve_config
@@ -79,17 +75,8 @@ def worker(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory() as out:
         trainer = Trainer(VoiceConversionTask(cfg, args.feats, stats, progress=False), cfg.schedule, out,
                           device="cpu", progress=False)
-        trainer.setup()
-        for step in range(1, args.warmup + 1):
-            trainer.train_step(step)
-        t0, c0 = time.perf_counter(), time.process_time()
-        for step in range(args.warmup + 1, args.warmup + args.steps + 1):
-            trainer.train_step(step)
-        wall, cpu = time.perf_counter() - t0, time.process_time() - c0
-    params = sum(p.numel() for m in trainer.nets.values() for p in m.parameters())
-    print(json.dumps({"variant": args.variant, "it_s": args.steps / wall, "cpu_s_per_it": cpu / args.steps,
-                      "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-                      "threads": torch.get_num_threads(), "params": params}))
+        record = time_trainer(trainer, args.variant, args.warmup, args.steps)
+    print(json.dumps(record))
 
 
 def main() -> None:

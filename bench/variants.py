@@ -3,16 +3,36 @@
 Each variant runs in its own process (peak memory and OpenMP settings are per process); the
 worker prints one JSON line with at least ``variant``, ``it_s``, ``cpu_s_per_it``, ``peak_mb``
 and ``threads``, and the table reports every variant against the plain ``eager`` step measured
-in the same run.
+in the same run. :func:`time_trainer` is that worker's measurement, for any ``vc.gan.Trainer``.
 """
 from __future__ import annotations
 
 import json
 import os
+import resource
 import subprocess
 import sys
+import time
 from pathlib import Path
-from typing import Mapping, Sequence
+from typing import Any, Mapping, Sequence
+
+
+def time_trainer(trainer: Any, variant: str, warmup: int, steps: int) -> dict:
+    """Set ``trainer`` up, run ``warmup`` untimed steps, then time ``steps`` steps: the worker's
+    JSON record (steps/s, CPU seconds per step, peak memory, threads, parameters)."""
+    import torch
+
+    trainer.setup()
+    for step in range(1, warmup + 1):
+        trainer.train_step(step)
+    t0, c0 = time.perf_counter(), time.process_time()
+    for step in range(warmup + 1, warmup + steps + 1):
+        trainer.train_step(step)
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    return {"variant": variant, "it_s": steps / wall, "cpu_s_per_it": cpu / steps,
+            "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "threads": torch.get_num_threads(),
+            "params": sum(p.numel() for m in trainer.nets.values() for p in m.parameters())}
 
 
 def run_variants(script: str | os.PathLike, names: Sequence[str], worker_args: Sequence[str],
