@@ -22,7 +22,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from variants import print_ratios, run_variants, time_trainer
+from variants import print_ratios, run_variants, time_trainer, variant_names
 
 ROOT = Path(__file__).resolve().parents[1]
 #: name -> lazy regularisation interval (1: the penalty on every step)
@@ -82,12 +82,7 @@ def main() -> None:
     if args.variant:
         worker(args)
         return
-    names = [v.strip() for v in args.variants.split(",") if v.strip()]
-    unknown = [v for v in names if v not in VARIANTS]
-    if unknown:
-        p.error(f"unknown variants {unknown}; choose from {', '.join(VARIANTS)}")
-    if "eager" not in names:
-        names.insert(0, "eager")
+    names = variant_names(p, args.variants, list(VARIANTS))
     from vc.image.fonts import FontRenderConfig, render_font_set
 
     cfg, _ = load(args.config, {})  # validate before rendering or spawning workers

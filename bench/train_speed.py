@@ -19,7 +19,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from variants import print_ratios, run_variants, time_trainer
+from variants import print_ratios, run_variants, time_trainer, variant_names
 
 # name -> (schedule overrides, extra environment)
 VARIANTS: dict[str, tuple[dict, dict]] = {
@@ -95,12 +95,7 @@ def main() -> None:
     if args.variant:
         worker(args)
         return
-    names = [v.strip() for v in args.variants.split(",") if v.strip()]
-    unknown = [v for v in names if v not in VARIANTS]
-    if unknown:
-        p.error(f"unknown variants {unknown}; choose from {', '.join(VARIANTS)}")
-    if "eager" not in names:
-        names.insert(0, "eager")
+    names = variant_names(p, args.variants, list(VARIANTS))
     with tempfile.TemporaryDirectory() as tmp:
         sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
         from vc.train.config import load_train_config

@@ -7,6 +7,7 @@ in the same run. :func:`time_trainer` is that worker's measurement, for any ``vc
 """
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import resource
@@ -33,6 +34,16 @@ def time_trainer(trainer: Any, variant: str, warmup: int, steps: int) -> dict:
             "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
             "threads": torch.get_num_threads(),
             "params": sum(p.numel() for m in trainer.nets.values() for p in m.parameters())}
+
+
+def variant_names(parser: argparse.ArgumentParser, text: str, known: Sequence[str]) -> list[str]:
+    """The comma list ``text`` checked against ``known`` (a parser error otherwise), ``eager`` first
+    if it was left out: every table needs its baseline."""
+    names = [v.strip() for v in text.split(",") if v.strip()]
+    unknown = [v for v in names if v not in known]
+    if unknown:
+        parser.error(f"unknown variants {unknown}; choose from {', '.join(known)}")
+    return names if "eager" in names else ["eager", *names]
 
 
 def run_variants(script: str | os.PathLike, names: Sequence[str], worker_args: Sequence[str],
