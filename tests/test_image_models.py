@@ -26,6 +26,28 @@ def test_generator_output_depends_on_the_label():
     assert not torch.allclose(G(x, torch.tensor([[1.0, 0, 0]])), G(x, torch.tensor([[0.0, 1, 0]])))
 
 
+def test_generator_skip_starts_silent_and_feeds_the_stem_to_the_last_convolution():
+    torch.manual_seed(0)
+    G = Generator(c_dim=2, channels=1, conv_dim=4, repeat_num=1, downsample=1, skip=True)
+    last = G.main[-2]
+    assert last.in_channels == 2 * 4  # decoder output + full-resolution stem
+    assert not last.weight[:, 4:].any()  # starts as the paper's G: the skip is learned
+    x, c = torch.rand(2, 1, 16, 16) * 2 - 1, torch.tensor([[1.0, 0], [0, 1]])
+    assert G(x, c).shape == x.shape
+    assert G.correlate_with_input_(x, c, min_corr=0.99, max_draws=2)  # redraws keep the skip silent
+    assert not last.weight[:, 4:].any()
+    with torch.no_grad():
+        last.weight[:, 4:] = torch.randn_like(last.weight[:, 4:])
+        last.weight[:, :4] = 0  # silence the decoder half: the output comes through the skip alone
+    y = G(x, c)
+    assert y.abs().max() > 0
+    stem = G.main[:3](torch.cat([x, c[:, :, None, None].expand(-1, -1, 16, 16)], 1))
+    torch.testing.assert_close(y, torch.tanh(torch.nn.functional.conv2d(stem, last.weight[:, 4:], padding=3)))
+    plain = Generator(c_dim=2, channels=1, conv_dim=4, repeat_num=1, downsample=1)
+    assert plain.main[-2].in_channels == 4
+    assert set(plain.state_dict()) == set(G.state_dict())  # same names: one loader for both
+
+
 def test_discriminator_is_a_patchgan_with_an_attribute_head():
     D = Discriminator(c_dim=5, image_size=32, channels=3, conv_dim=8, repeat_num=3)
     src, cls = D(torch.rand(4, 3, 32, 32))

@@ -15,7 +15,8 @@ from vc.image import fonts
 from vc.config import from_dict
 from vc.image.bundle import load_bundle
 from vc.image.config import ImageTrainConfig
-from vc.image.task import StarGANTask
+from vc.image.labels import LabelSpace
+from vc.image.task import StarGANTask, build_generator
 
 CONFIG = {
     "data": {"attributes": list(fonts.ATTRIBUTES), "exclusive_groups": [list(g) for g in fonts.EXCLUSIVE_GROUPS],
@@ -179,6 +180,15 @@ def test_generator_starts_positively_correlated_with_its_input_unless_asked_not_
 
     assert min(start_signs("random")) < 0 < max(start_signs("random"))  # PyTorch draws either sign
     assert min(start_signs("input")) > 0
+
+
+def test_generator_skip_is_built_from_the_config(setup):
+    _, _, conf, _ = setup
+    raw = yaml.safe_load(conf.read_text())
+    for skip in (False, True):
+        cfg = from_dict(ImageTrainConfig, dict(raw, model=dict(raw["model"], g_skip=skip)))
+        G = build_generator(cfg, LabelSpace.create(cfg.data.attributes, cfg.data.exclusive_groups))
+        assert G.skip is skip and G.main[-2].in_channels == raw["model"]["g_conv_dim"] * (1 + skip)
 
 
 def test_translate_edit_and_grid(setup, caplog):

@@ -43,15 +43,16 @@ class ResidualBlock(nn.Module):
 class Generator(nn.Module):
     """``G(x, c)``: image (B, C, H, W) in [-1, 1] and target labels (B, c_dim) -> image.
 
-    H and W must be divisible by ``2 ** downsample``. ``upsample_init`` is
+    H and W must be divisible by ``2 ** downsample``. ``skip`` adds a full-resolution skip from
+    the first convolution to the last (not in the paper). ``upsample_init`` is
     :func:`vc.gan.layers.init_upsampling_`'s mode for the transposed convolutions (PyTorch's init
     here; training configs default to ``"nearest"``, see ``StarGANModelConfig``).
     """
 
     def __init__(self, c_dim: int, channels: int = 3, conv_dim: int = 64, repeat_num: int = 6,
-                 downsample: int = 2, upsample_init: str = "default"):
+                 downsample: int = 2, upsample_init: str = "default", skip: bool = False):
         super().__init__()
-        self.c_dim, self.downsample = c_dim, downsample
+        self.c_dim, self.downsample, self.skip = c_dim, downsample, skip
         layers: list[nn.Module] = [nn.Conv2d(channels + c_dim, conv_dim, 7, 1, 3, bias=False),
                                    _inorm(conv_dim), nn.ReLU(inplace=True)]
         dim = conv_dim
@@ -62,9 +63,21 @@ class Generator(nn.Module):
         for _ in range(downsample):
             layers += [nn.ConvTranspose2d(dim, dim // 2, 4, 2, 1, bias=False), _inorm(dim // 2), nn.ReLU(inplace=True)]
             dim //= 2
-        layers += [nn.Conv2d(dim, channels, 7, 1, 3, bias=False), nn.Tanh()]
+        # With ``skip`` the last convolution also reads the full-resolution stem (U-Net style,
+        # Ronneberger et al. 2015), so outlines need not pass through the bottleneck.
+        layers += [nn.Conv2d(dim * (2 if skip else 1), channels, 7, 1, 3, bias=False), nn.Tanh()]
         self.main = nn.Sequential(*layers)
         init_upsampling_(self.main, upsample_init)
+        self._silence_skip_()
+
+    @torch.no_grad()
+    def _silence_skip_(self) -> None:
+        """Zero the last convolution's weights on the skip, so that G starts as the paper's G and
+        learns how much of the stem to use (with a random start, one font seed of three drew
+        ghosts of the input over the translated glyph and never recovered)."""
+        if self.skip:
+            last = self.main[-2]
+            last.weight[:, last.in_channels // 2:] = 0
 
     @torch.no_grad()
     def correlate_with_input_(self, x: Tensor, c: Tensor, min_corr: float = 0.05, max_draws: int = 32) -> bool:
@@ -90,6 +103,7 @@ class Generator(nn.Module):
             if abs(r) >= min_corr:
                 break
             nn.init.kaiming_uniform_(last.weight, a=math.sqrt(5), generator=torch.Generator().manual_seed(draw))
+            self._silence_skip_()
             r, changed = corr(), True
         if r < 0:
             last.weight.neg_()
@@ -101,7 +115,11 @@ class Generator(nn.Module):
     def forward(self, x: Tensor, c: Tensor) -> Tensor:
         if x.shape[-1] % (2 ** self.downsample) or x.shape[-2] % (2 ** self.downsample):
             raise ValueError(f"image size {tuple(x.shape[-2:])} is not divisible by 2**{self.downsample}")
-        return self.main(concat_code(x, c))
+        h = concat_code(x, c)
+        if not self.skip:
+            return self.main(h)
+        stem = self.main[:3](h)
+        return self.main[-2:](torch.cat([self.main[3:-2](stem), stem], dim=1))
 
 
 class Discriminator(nn.Module):

@@ -52,7 +52,7 @@ class ImageBatch:
 def build_generator(cfg: ImageTrainConfig, space: LabelSpace) -> Generator:
     m = cfg.model
     return Generator(space.dim, cfg.data.channels, m.g_conv_dim, m.g_repeat_num, m.g_downsample,
-                     m.g_upsample_init)
+                     m.g_upsample_init, m.g_skip)
 
 
 def build_discriminator(cfg: ImageTrainConfig, space: LabelSpace) -> Discriminator:
