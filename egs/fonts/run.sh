@@ -3,7 +3,7 @@
 # spot from the DejaVu fonts that matplotlib ships: 3 families (Sans/Serif/Mono, exclusive like
 # hair colour) x bold x oblique = 12 styles of 80 glyphs (3 renderings each), 13 held out for
 # testing. Every glyph exists in every style, so each translation has an exact ground truth.
-# Finishes on 2 CPU cores in 10-12 minutes (README.md: 595 s of stages on a Zen 5 VM, three judges included).
+# Finishes on 2 CPU cores in 10-13 minutes (README.md: 595-755 s of stages on a Zen 5 VM, three judges included).
 # Stages (select with --stage/--stop_stage):
 #   0 render the font set   1 training   2 Figure-4 grid of held-out glyphs
 #   3 evaluation: attribute accuracy + L1/PSNR to the ground truth, vs the identity baseline
