@@ -11,7 +11,7 @@ import os
 import types
 import typing
 from pathlib import Path
-from typing import Any, Mapping, TypeVar
+from typing import Any, Iterable, Mapping, TypeVar
 
 import yaml
 
@@ -22,6 +22,15 @@ T = TypeVar("T")
 
 class ConfigError(ValueError):
     """A config file or override does not fit its dataclass."""
+
+
+def choice_problem(name: str, value: Any, choices: Iterable[str], note: str = "") -> str | None:
+    """The message for a field whose value is not one of ``choices`` (None when it is), worded
+    alike across every config so that users see the allowed values."""
+    choices = tuple(choices)
+    if value in choices:
+        return None
+    return f"{name} must be one of {', '.join(choices)}{note}, got {value!r}"
 
 
 def _strip_optional(tp: Any) -> Any:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from vc.config import ConfigError
+from vc.config import ConfigError, choice_problem
 from vc.gan.layers import UPSAMPLE_INITS
 from vc.gan.trainer import TrainerConfig
 
@@ -46,10 +46,10 @@ class ImageDataConfig:
     num_workers: int = 0
 
     def __post_init__(self) -> None:
-        if self.layout not in LAYOUTS:
-            raise ConfigError(f"data.layout must be one of {', '.join(LAYOUTS)}, got {self.layout!r}")
-        if self.split not in SPLITS:
-            raise ConfigError(f"data.split must be one of {', '.join(SPLITS)}, got {self.split!r}")
+        for problem in (choice_problem("data.layout", self.layout, LAYOUTS),
+                        choice_problem("data.split", self.split, SPLITS)):
+            if problem:
+                raise ConfigError(problem)
         if self.channels not in (1, 3):
             raise ConfigError(f"data.channels must be 1 or 3, got {self.channels}")
         if self.image_size < 8:
@@ -87,12 +87,10 @@ class StarGANModelConfig:
     d_repeat_num: int = 6
 
     def __post_init__(self) -> None:
-        if self.g_upsample_init not in UPSAMPLE_INITS:
-            raise ConfigError(f"model.g_upsample_init must be one of {', '.join(UPSAMPLE_INITS)}, "
-                              f"got {self.g_upsample_init!r}")
-        if self.g_output_sign not in OUTPUT_SIGNS:
-            raise ConfigError(f"model.g_output_sign must be one of {', '.join(OUTPUT_SIGNS)}, "
-                              f"got {self.g_output_sign!r}")
+        for problem in (choice_problem("model.g_upsample_init", self.g_upsample_init, UPSAMPLE_INITS),
+                        choice_problem("model.g_output_sign", self.g_output_sign, OUTPUT_SIGNS)):
+            if problem:
+                raise ConfigError(problem)
 
 
 @dataclass

@@ -40,6 +40,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch import Tensor
 
+from vc.config import choice_problem
 from vc.gan.conditioning import concat_code, concat_map, one_hot
 from vc.gan.layers import UPSAMPLE_INITS, GatedConv2d, GatedConvTranspose2d, init_upsampling_
 
@@ -141,12 +142,10 @@ class StarGANVCConfig:
             layers = getattr(self, name)
             if len(layers) < 2:
                 raise ValueError(f"model.{name} needs at least two layers")
-        if self.upsample_init not in UPSAMPLE_INITS:
-            raise ValueError(f"model.upsample_init must be one of {', '.join(UPSAMPLE_INITS)}, "
-                             f"got {self.upsample_init!r}")
-        if self.conditioning not in CONDITIONINGS:
-            raise ValueError(f"model.conditioning must be one of {', '.join(CONDITIONINGS)}, "
-                             f"got {self.conditioning!r}")
+        for problem in (choice_problem("model.upsample_init", self.upsample_init, UPSAMPLE_INITS),
+                        choice_problem("model.conditioning", self.conditioning, CONDITIONINGS)):
+            if problem:
+                raise ValueError(problem)
         if self.discriminator[-1].channels != 1:
             raise ValueError("model.discriminator: the last layer must have 1 channel (one logit per patch)")
 
