@@ -24,13 +24,13 @@ class ConfigError(ValueError):
     """A config file or override does not fit its dataclass."""
 
 
-def choice_problem(name: str, value: Any, choices: Iterable[str], note: str = "") -> str | None:
+def choice_problem(name: str, value: Any, choices: Iterable[str]) -> str | None:
     """The message for a field whose value is not one of ``choices`` (None when it is), worded
     alike across every config so that users see the allowed values."""
     choices = tuple(choices)
     if value in choices:
         return None
-    return f"{name} must be one of {', '.join(choices)}{note}, got {value!r}"
+    return f"{name} must be one of {', '.join(choices)}, got {value!r}"
 
 
 def _strip_optional(tp: Any) -> Any:
