@@ -72,3 +72,10 @@ def test_stale_temp_files_of_killed_writers_are_removed_and_live_ones_kept(tmp_p
     assert remove_stale_temp_files(tmp_path / "missing") == 0
     with atomic_path(tmp_path / "real.wav") as tmp:  # the names atomic_path makes are the ones matched
         assert TEMP_NAME.match(tmp.name)
+
+
+def test_choice_problem_names_the_field_and_the_allowed_values():
+    from vc.config import choice_problem
+
+    assert choice_problem("model.kind", "a", ("a", "b")) is None
+    assert choice_problem("model.kind", "c", ["a", "b"]) == "model.kind must be one of a, b, got 'c'"
