@@ -96,7 +96,8 @@ run single steps without logging or checkpoints (benchmarks). ``result.step``, `
 ``step``, ``nets`` {name: state_dict}, ``ema`` {name: state_dict}, ``optimizers``, ``scaler``,
 ``rng`` [per rank], ``task`` [per rank], ``world_size``, ``format``.
 """
-from vc.gan.augment import gaussian_blur, gaussian_kernel1d, random_blur, random_shift, shift_pixels, step_shift
+from vc.gan.augment import (gaussian_blur, gaussian_kernel1d, random_blur, random_shift, shear, shift_pixels,
+                            step_shift)
 from vc.gan.batching import joint_forward
 from vc.gan.checkpoint import CheckpointError, CheckpointManager, load_checkpoint, save_checkpoint
 from vc.gan.conditioning import AdaIN, ConditionalInstanceNorm, concat_code, concat_map, one_hot, tile_code
@@ -118,5 +119,5 @@ __all__ = [
     "concat_code", "concat_map", "cycle_loss", "gaussian_blur", "gaussian_kernel1d", "get_adversarial_loss",
     "gradient_penalty", "identity_loss", "init_upsampling_", "joint_forward", "l1_loss", "linear_decay_factor",
     "load_checkpoint", "nearest_upsample_init_", "one_hot", "r1_penalty", "random_blur", "random_shift",
-    "save_checkpoint", "shift_pixels", "step_shift", "tile_code",
+    "save_checkpoint", "shear", "shift_pixels", "step_shift", "tile_code",
 ]

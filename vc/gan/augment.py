@@ -4,6 +4,10 @@ A shift is a crop of an edge-replicated copy, so gradients flow through it to th
 DiffAugment (Zhao et al. 2020) applies it to every image a discriminator sees, real and
 generated, in both phases, so that D cannot memorise where each training image's pixels lie and
 G is not rewarded for placing its output exactly there.
+
+A shear slants an image (each row moves in proportion to its height), differentiably in both the
+image and the amount: StarGAN v2's slant style (``vc.image.slant``) straightens its input and
+slants its output with it.
 """
 from __future__ import annotations
 
@@ -85,3 +89,18 @@ def step_shift(x: Tensor, fraction: float, seed: int, step: int, salt: int = 0) 
     if px == 0:
         return x
     return random_shift(x, px, torch.Generator().manual_seed((seed * 1_000_003 + step) * 4 + salt))
+
+
+def shear(x: Tensor, k: Tensor) -> Tensor:
+    """Each image of ``x`` (B, C, H, W) sheared by its ``k`` (B,): the output at normalised
+    coordinates (u, v) reads the input at (u + k v, v), bilinearly, edges replicated. v = -1 is
+    the top row, so ``k > 0`` moves the top to the right, as an italic does. Shears add:
+    ``shear(shear(x, a), b) == shear(x, a + b)`` up to resampling."""
+    if k.shape != (x.shape[0],):
+        raise ValueError(f"k must be ({x.shape[0]},), got {tuple(k.shape)}")
+    theta = torch.zeros(x.shape[0], 2, 3, dtype=x.dtype, device=x.device)
+    theta[:, 0, 0] = 1.0
+    theta[:, 1, 1] = 1.0
+    theta[:, 0, 1] = k.to(x.dtype)
+    grid = F.affine_grid(theta, list(x.shape), align_corners=False)
+    return F.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=False)

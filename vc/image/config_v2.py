@@ -44,6 +44,10 @@ class StarGANv2NetConfig:
     g_downsample: int = 0
     g_bottleneck: int = 2  # plain and as many AdaIN residual blocks at the lowest resolution
     ed_downsample: int = 0  # style encoder and discriminator
+    # Not in the paper (vc.image.slant): one more style entry, a slant that E reads off the
+    # reference with an estimator trained on shears alone, F draws, and G applies after
+    # straightening its input. For styles that include a slant (oblique glyphs).
+    slant: bool = False
 
     def __post_init__(self) -> None:
         for name in ("dim_in", "max_conv_dim", "style_dim", "latent_dim", "mapping_hidden",
@@ -87,8 +91,17 @@ class StarGANv2LossConfig:
     # its average pull stays the same. 1 = every step. On the 16 px font set R1 is a small share of
     # the step (1.07x the steps/s at 16, bench/img_train_speed.py); larger images are not measured.
     reg_every: int = 1
+    # With net.slant: weight of the slant estimators' equivariance loss (their only loss; Adam
+    # makes its scale nearly irrelevant) and the largest shear it draws (normalised: 0.2 moves
+    # the top row a tenth of the width to the right, about a DejaVu oblique's slant).
+    lambda_slant: float = 1.0
+    slant_max: float = 0.3
 
     def __post_init__(self) -> None:
+        if self.lambda_slant < 0:
+            raise ConfigError(f"loss.lambda_slant must be >= 0, got {self.lambda_slant}")
+        if not 0.0 < self.slant_max <= 1.0:
+            raise ConfigError(f"loss.slant_max must be in (0, 1], got {self.slant_max}")
         if self.reg_every < 1:
             raise ConfigError(f"loss.reg_every must be >= 1, got {self.reg_every}")
         if self.lambda_cls < 0:

@@ -18,6 +18,10 @@ losses had almost no gradient to work with. He init keeps unit variance through 
 
 Multi-head networks compute every head and pick the one of each sample's domain, so a batch
 may mix domains. Residual sums are scaled by 1/sqrt(2) to keep unit variance, as in the paper.
+With ``slant=True`` (not in the paper; ``vc.image.slant``) every style code carries one more
+entry, the slant: E reads it off the reference, F draws it, and G straightens its input and
+slants its output by it.
+
 Left out on purpose: the face-landmark high-pass filter (``w_hpf``), which needs a pretrained
 FAN network for CelebA-HQ only.
 """
@@ -30,7 +34,9 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch import Tensor
 
+from vc.gan import shear
 from vc.gan.conditioning import AdaIN
+from vc.image.slant import SlantEstimator, read_slant, with_slant
 
 _SLOPE = 0.2
 
@@ -104,10 +110,11 @@ class AdaINResBlock(nn.Module):
 
 class Generator(nn.Module):
     """``G(x, s)``: image (B, C, H, W) and style (B, style_dim) -> image (no output squashing,
-    as in the paper; callers clamp to [-1, 1] for display). H, W divisible by ``2**downsample``."""
+    as in the paper; callers clamp to [-1, 1] for display). H, W divisible by ``2**downsample``.
+    With ``slant``, ``s`` is (B, style_dim + 1), its last entry the output's slant."""
 
     def __init__(self, style_dim: int, channels: int = 3, dim_in: int = 32, max_conv_dim: int = 256,
-                 downsample: int = 2, bottleneck: int = 2):
+                 downsample: int = 2, bottleneck: int = 2, slant: bool = False):
         super().__init__()
         self.downsample = downsample
         widths = _widths(dim_in, max_conv_dim, downsample)
@@ -120,24 +127,34 @@ class Generator(nn.Module):
             + [AdaINResBlock(b, a, style_dim, upsample=True) for a, b in reversed(list(zip(widths, widths[1:])))])
         self.to_rgb = nn.Sequential(nn.InstanceNorm2d(dim_in, affine=True), nn.LeakyReLU(_SLOPE),
                                     nn.Conv2d(dim_in, channels, 1))
+        self.slant = SlantEstimator(channels) if slant else None
         self.apply(he_init)
+        if self.slant is not None:
+            self.slant.zero_readout_()
 
     def forward(self, x: Tensor, s: Tensor) -> Tensor:
         if x.shape[-1] % (2 ** self.downsample) or x.shape[-2] % (2 ** self.downsample):
             raise ValueError(f"image size {tuple(x.shape[-2:])} is not divisible by 2**{self.downsample}")
+        slant = None
+        if self.slant is not None:
+            x = shear(x, -read_slant(self.slant, x))  # upright: the input's slant must not pass through
+            s, slant = s[:, :-1], s[:, -1]
         h = self.from_rgb(x)
         for block in self.encode:
             h = block(h)
         for block in self.decode:
             h = block(h, s)
-        return self.to_rgb(h)
+        out = self.to_rgb(h)
+        return out if slant is None else shear(out, slant)
 
 
 class MappingNetwork(nn.Module):
-    """``F(z, y)``: latent (B, latent_dim) and domain indices (B,) -> style (B, style_dim)."""
+    """``F(z, y)``: latent (B, latent_dim) and domain indices (B,) -> style (B, style_dim), or
+    (B, style_dim + 1) with ``slant`` (the last entry a slant, drawn from a tenth of He's scale
+    so that the first outputs are not sheared beyond recognition)."""
 
     def __init__(self, latent_dim: int, style_dim: int, num_domains: int, hidden: int = 256,
-                 shared_layers: int = 4, head_layers: int = 4):
+                 shared_layers: int = 4, head_layers: int = 4, slant: bool = False):
         super().__init__()
         layers: list[nn.Module] = []
         for i in range(shared_layers):
@@ -148,9 +165,13 @@ class MappingNetwork(nn.Module):
             head: list[nn.Module] = []
             for _ in range(head_layers - 1):
                 head += [nn.Linear(hidden, hidden), nn.ReLU()]
-            self.heads.append(nn.Sequential(*head, nn.Linear(hidden, style_dim)))
+            self.heads.append(nn.Sequential(*head, nn.Linear(hidden, style_dim + int(slant))))
         self.latent_dim = latent_dim
         self.apply(he_init)
+        if slant:
+            with torch.no_grad():
+                for head in self.heads:
+                    head[-1].weight[-1].mul_(0.1)
 
     def forward(self, z: Tensor, y: Tensor) -> Tensor:
         h = self.shared(z)
@@ -170,18 +191,23 @@ def _trunk(channels: int, dim_in: int, max_conv_dim: int, depth: int, image_size
 
 
 class StyleEncoder(nn.Module):
-    """``E(x, y)``: image and domain indices -> style (B, style_dim)."""
+    """``E(x, y)``: image and domain indices -> style (B, style_dim), or (B, style_dim + 1) with
+    ``slant`` (the last entry the image's slant as read by E's own estimator)."""
 
     def __init__(self, image_size: int, style_dim: int, num_domains: int, channels: int = 3, dim_in: int = 32,
-                 max_conv_dim: int = 256, downsample: int = 4):
+                 max_conv_dim: int = 256, downsample: int = 4, slant: bool = False):
         super().__init__()
         self.trunk, width = _trunk(channels, dim_in, max_conv_dim, downsample, image_size)
         self.heads = nn.ModuleList([nn.Linear(width, style_dim) for _ in range(num_domains)])
+        self.slant = SlantEstimator(channels) if slant else None
         self.apply(he_init)
+        if self.slant is not None:
+            self.slant.zero_readout_()
 
     def forward(self, x: Tensor, y: Tensor) -> Tensor:
         h = self.trunk(x)
-        return select_head(torch.stack([head(h) for head in self.heads], dim=1), y)
+        style = select_head(torch.stack([head(h) for head in self.heads], dim=1), y)
+        return style if self.slant is None else with_slant(style, read_slant(self.slant, x))
 
 
 class Discriminator(nn.Module):

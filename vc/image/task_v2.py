@@ -17,6 +17,10 @@ Objective (Choi et al. 2020, Eq. 1-5), with ``s~ = F(z, y~)`` or ``E(x_ref, y~)`
 ``lambda_ds`` decays linearly to 0 over ``loss.ds_decay_steps`` as a function of the step, so
 a resumed run continues the decay exactly. Every loss and the penalty come from ``vc.gan``.
 
+Not in the paper, off by default: with ``net.slant`` (``vc.image.slant``) the G-latent phase
+also trains G's and E's slant estimators, ``+ lambda_slant * equivariance(x, k)`` for shears
+``k`` drawn with the batch.
+
 Not in the paper, off by default: with ``loss.lambda_cls`` > 0, D also classifies the domain of
 real images (``+ lambda_cls CE(C(x), y)``) and G is scored by that head on its outputs
 (``+ lambda_cls CE(C(G(x, s~)), y~)``), StarGAN v1's term. The per-domain heads never compare
@@ -42,6 +46,7 @@ from vc.image.config_v2 import StarGANv2TrainConfig
 from vc.image.diversity import mean_pairwise_l1
 from vc.image.domain_data import DomainSet, balanced_draw, build_domain_set, step_generator
 from vc.image.grid import save_grid
+from vc.image.slant import slant_equivariance_loss
 from vc.image.stargan_v2 import Discriminator, Generator, MappingNetwork, StyleEncoder
 from vc.image.translate_v2 import StyleTranslator, pick_inputs, pick_references
 
@@ -59,6 +64,7 @@ class V2Batch:
     x_ref2: Tensor
     z: Tensor  # (B, latent_dim)
     z2: Tensor
+    shear: Tensor | None = None  # (B,) shears for the slant estimators (net.slant), else None
 
 
 def build_networks_v2(cfg: StarGANv2TrainConfig, num_domains: int) -> dict[str, nn.Module]:
@@ -66,19 +72,25 @@ def build_networks_v2(cfg: StarGANv2TrainConfig, num_domains: int) -> dict[str, 
     n, d = cfg.net, cfg.data
     g_depth, ed_depth = n.g_depth(d.image_size), n.ed_depth(d.image_size)
     return {
-        "G": Generator(n.style_dim, d.channels, n.dim_in, n.max_conv_dim, g_depth, n.g_bottleneck),
+        "G": Generator(n.style_dim, d.channels, n.dim_in, n.max_conv_dim, g_depth, n.g_bottleneck, n.slant),
         "F": MappingNetwork(n.latent_dim, n.style_dim, num_domains, n.mapping_hidden, n.mapping_shared_layers,
-                            n.mapping_head_layers),
-        "E": StyleEncoder(d.image_size, n.style_dim, num_domains, d.channels, n.dim_in, n.max_conv_dim, ed_depth),
+                            n.mapping_head_layers, n.slant),
+        "E": StyleEncoder(d.image_size, n.style_dim, num_domains, d.channels, n.dim_in, n.max_conv_dim, ed_depth,
+                          n.slant),
         "D": Discriminator(d.image_size, num_domains, d.channels, n.dim_in, n.max_conv_dim, ed_depth,
                            classifier=cfg.loss.lambda_cls > 0),
     }
 
 
+def _inner(module: nn.Module) -> nn.Module:
+    """The network inside a DDP wrapper (or ``module`` itself)."""
+    return getattr(module, "module", module)
+
+
 def frozen(module: nn.Module) -> Callable[..., Tensor]:
     """``module`` as a function of its inputs only: gradients reach the inputs, never the weights
     (so a network in the phase's optimizer can be used without being updated)."""
-    inner = getattr(module, "module", module)  # DDP wrapper -> the network
+    inner = _inner(module)
     params = {k: v.detach() for k, v in inner.named_parameters()}
     return lambda *args: functional_call(inner, params, args)
 
@@ -139,9 +151,12 @@ class StarGANv2Task(GanTask):
         draw = balanced_draw(ds, self.cfg.optim.batch_size, g)
         z = torch.randn(2, len(draw.src), self.cfg.net.latent_dim, generator=g)
         dev = self.device
+        shears = None
+        if self.cfg.net.slant:  # drawn after everything else, so runs without it draw what they always did
+            shears = ((torch.rand(len(draw.src), generator=g) * 2 - 1) * self.cfg.loss.slant_max).to(dev)
         return V2Batch(ds.images(draw.src, draw.src_flip).to(dev), ds.domain[draw.src].to(dev), draw.y_trg.to(dev),
                        ds.images(draw.ref, draw.ref_flip).to(dev), ds.images(draw.ref2, draw.ref2_flip).to(dev),
-                       z[0].to(dev), z[1].to(dev))
+                       z[0].to(dev), z[1].to(dev), shears)
 
     # ------------------------------------------------------------------ losses
     def compute_losses(self, phase: str, nets: Mapping[str, nn.Module], batch: V2Batch, step: int) -> PhaseLosses:
@@ -199,9 +214,12 @@ class StarGANv2Task(GanTask):
         out_fake = self._judged(D, self._d_view(fake, step, 2), b.y_trg, terms)
         terms |= {"adv": self.adv.g_loss(out_fake), "sty": l1_loss(E(fake, b.y_trg), s_trg),
                   "ds": l1_loss(fake, fake2), "cyc": cycle_loss(b.x, x_rec)}
+        if latent and b.shear is not None:  # E is trained in this phase only
+            terms["slant"] = (slant_equivariance_loss(_inner(G).slant, b.x, b.shear)
+                              + slant_equivariance_loss(_inner(nets["E"]).slant, b.x, b.shear))
         lam_ds = ds_weight(self.cfg, step)
-        return PhaseLosses(terms, {"sty": lc.lambda_sty, "ds": -lam_ds, "cyc": lc.lambda_cyc, "cls": lc.lambda_cls},
-                           {"lambda_ds": lam_ds})
+        return PhaseLosses(terms, {"sty": lc.lambda_sty, "ds": -lam_ds, "cyc": lc.lambda_cyc, "cls": lc.lambda_cls,
+                                   "slant": lc.lambda_slant}, {"lambda_ds": lam_ds})
 
     # ------------------------------------------------------------------ samples
     def sample(self, nets: Mapping[str, nn.Module], step: int, out_dir: Path) -> dict[str, float] | None:
