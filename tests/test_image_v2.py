@@ -226,6 +226,16 @@ def _read_csv(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(f))
 
 
+def assert_same_weights(a_path: Path, b_path: Path) -> None:
+    """Every network and EMA tensor of two checkpoints equal (an exact resume)."""
+    a = torch.load(a_path, weights_only=True)
+    b = torch.load(b_path, weights_only=True)
+    for group in ("nets", "ema"):
+        for name, state in a[group].items():
+            for key, value in state.items():
+                assert torch.equal(value, b[group][name][key]), f"{group}/{name}/{key} differs after resume"
+
+
 @pytest.mark.parametrize("d_shift", [0.0, 0.25])  # the shifts D sees are drawn again exactly too
 def test_lambda_ds_decay_and_weights_survive_resume(font_root: Path, tmp_path: Path, d_shift: float) -> None:
     cfg = tiny_cfg(font_root, **{"loss.ds_decay_steps": 4, "trainer.max_steps": 5, "loss.d_shift": d_shift})
@@ -236,12 +246,7 @@ def test_lambda_ds_decay_and_weights_survive_resume(font_root: Path, tmp_path: P
     for run in ("full", "part"):
         rows = _read_csv(tmp_path / run / "logs" / "train.csv")
         assert [float(r["G_latent/lambda_ds"]) for r in rows] == [1.0, 0.75, 0.5, 0.25, 0.0]
-    a = torch.load(full.checkpoint, weights_only=True)
-    b = torch.load(resumed.checkpoint, weights_only=True)
-    for group in ("nets", "ema"):
-        for name, state in a[group].items():
-            for key, value in state.items():
-                assert torch.equal(value, b[group][name][key]), f"{group}/{name}/{key} differs after resume"
+    assert_same_weights(full.checkpoint, resumed.checkpoint)
 
 
 def test_ema_is_updated_once_per_step(font_root: Path, tmp_path: Path) -> None:
