@@ -6,13 +6,13 @@ input's own slant scores. A slant is a horizontal shear, a displacement that gro
 row's height; AdaIN modulates every position of a feature map alike and convolutions are
 translation-equivariant, so the decoder cannot apply it, and the paper's objective has a stable
 answer without it (G keeps the input's slant; the cycle then needs no slant in E's code). Warp
-heads predicted from the style stayed at the identity: their gradient at the identity is zero
-for the diversity term and negative for the cycle.
+heads predicted from the style stayed at the identity (measured in the sessions before this
+module; our reading: the diversity term has no gradient there and the cycle pulls back to it).
 
 Here the slant is measured instead of hoped for. ``SlantEstimator`` maps an image to one number
 and is trained by ``slant_equivariance_loss`` only: shearing an image by ``k`` must add ``k`` to
-its reading, and the readings of real images stay small (0 at the data's mean slant). No label is used; what the
-estimator learns is "how far a shear would move this glyph from the typical one". With it:
+its reading, and the readings of real images stay small; the reading is odd under a mirror, so
+an upright mirror-symmetric glyph reads 0. No label is used. With it:
 
 * E's code gains one entry, its estimator's reading of the reference; F's heads draw that entry
   too (latent-guided slants);
@@ -42,8 +42,8 @@ _SLOPE = 0.2
 
 class SlantEstimator(nn.Module):
     """Image (B, C, H, W) -> slant (B,): three 3x3 convolutions at full resolution (local stroke
-    orientation), averaged over the image, read out linearly, minus the same of the mirrored image. The read-out starts at zero (call
-    ``zero_readout_`` after any re-initialisation of the owner): an untrained estimator reads
+    orientation), averaged over the image, read out linearly, minus the same of the mirrored
+    image. The read-out starts at zero (call ``zero_readout_`` after any re-initialisation of the owner): an untrained estimator reads
     every image as upright, so G starts as the paper's G. Read at random, its first readings
     sheared G's inputs beyond recognition and G learned to ignore its input for good."""
 
@@ -84,7 +84,7 @@ def slant_equivariance_loss(estimator: nn.Module, x: Tensor, k: Tensor) -> Tenso
     The first term makes a shear by ``k`` add ``k`` to the reading. It says nothing about the
     reading of each unsheared glyph (any per-glyph offset satisfies it), so the second keeps the
     readings of real images small: among readings that follow shears, the smallest are those
-    that differ between images only by how slanted they are, with 0 at the data's mean slant.
+    that differ between images only by how slanted they are.
     The weight 10 keeps the first term in charge (shrinking every reading would otherwise pay)."""
     base = estimator(x)
     moved = estimator(shear(x, k))
