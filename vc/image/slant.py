@@ -21,7 +21,7 @@ an upright mirror-symmetric glyph reads 0. No label is used. With it:
   image by the code's slant entry. (Sheared instead at the decoder's features before the last,
   full-resolution block, whose convolutions could redraw crisper strokes, the output followed
   only ~3/4 of the code's slant and the slant was carried over less often: 0.65 / 0.63 against
-  0.71 / 0.70 on two seeds of the font set.)
+  0.71 / 0.70 on two seeds of the font set; that variant was not kept.)
 
 Both estimators read images through their weights detached (``read_slant``): gradients reach the
 image (G is pushed to match the code's slant through the style-reconstruction term), never the
