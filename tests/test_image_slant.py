@@ -13,7 +13,8 @@ from vc.gan import shear
 from vc.gan.runtime import DistInfo
 from vc.gan.task import TrainContext
 from vc.image.domain_data import build_domain_set
-from vc.image.slant import SlantEstimator, read_slant, slant_equivariance_loss, with_slant
+from vc.image.slant import (ProfileSlantReader, SlantEstimator, make_slant_reader, read_slant,
+                            slant_equivariance_loss, with_slant)
 from vc.image.stargan_v2 import Generator, MappingNetwork, StyleEncoder
 from vc.image.task_v2 import StarGANv2Task
 
@@ -116,8 +117,9 @@ def test_generator_applies_the_code_slant_and_straightens_its_input() -> None:
     assert (straightened - reference).abs().mean() < 0.5 * (unstraightened - reference).abs().mean()
 
 
-def test_slant_estimators_learn_from_their_own_loss_alone(font_root: Path) -> None:  # noqa: F811
-    cfg = tiny_cfg(font_root, **{"net.slant": True})
+@pytest.mark.parametrize("reader", ["learned", "profile"])
+def test_slant_estimators_learn_from_their_own_loss_alone(font_root: Path, reader: str) -> None:  # noqa: F811
+    cfg = tiny_cfg(font_root, **{"net.slant": True, "net.slant_reader": reader})
     task = StarGANv2Task(cfg, build_domain_set(cfg, "train"), sample_set=None)
     task.setup(TrainContext(torch.device("cpu"), DistInfo(), 0, font_root))
     torch.manual_seed(0)
@@ -154,6 +156,10 @@ def test_slant_config_is_checked(font_root: Path) -> None:  # noqa: F811
         tiny_cfg(font_root, **{"loss.slant_max": 0.0})
     with pytest.raises(ConfigError, match="loss.lambda_slant"):
         tiny_cfg(font_root, **{"loss.lambda_slant": -1.0})
+    with pytest.raises(ConfigError, match="net.slant_reader"):
+        tiny_cfg(font_root, **{"net.slant_reader": "moments"})
+    with pytest.raises(ValueError, match="unknown slant reader"):
+        make_slant_reader("moments", 1)
 
 
 def test_untrained_estimators_read_every_image_as_upright() -> None:
@@ -207,3 +213,53 @@ def test_slant_model_trains_resumes_exactly_translates_and_is_scored(font_root: 
     scores = tmp_path / "scores.json"
     img_evaluate.main(["--model", str(exp), "--out", str(scores), "--limit", "2"])
     assert "Oblique" in json.loads(scores.read_text())["style_transfer"]
+
+
+def _strokes(size: int = SIZE) -> torch.Tensor:
+    """An upright, mirror-symmetric "H": two stems and a bar, dark ink on white."""
+    x = torch.ones(1, 1, size, size)
+    x[..., 3:-3, 4:6] = -1.0
+    x[..., 3:-3, -6:-4] = -1.0
+    x[..., size // 2, 4:-4] = -1.0
+    return x
+
+
+def test_profile_reader_follows_shears_whatever_the_ink() -> None:
+    reader = ProfileSlantReader()
+    assert [name for name, _ in reader.named_parameters()] == ["gain"]  # all the equivariance loss can set
+    h = _strokes()
+    with torch.no_grad():
+        readings = torch.cat([reader(shear(h, torch.tensor([k]))) for k in (-0.3, -0.15, 0.0, 0.15, 0.3)])
+        assert abs(float(readings[2])) < 1e-6  # upright and symmetric: exactly 0
+        assert bool((readings.diff() > 0.05).all()), readings  # each step of shear moves it the same way
+        assert 0.5 * 0.3 < float(readings[-1]) < 1.2 * 0.3  # near the shear itself before any calibration
+        x = torch.rand(3, 1, SIZE, SIZE) * 2 - 1
+        torch.testing.assert_close(reader(x.flip(-1)), -reader(x), atol=1e-6, rtol=0)
+        torch.testing.assert_close(reader(-x), reader(x), atol=1e-6, rtol=0)  # light ink on dark reads alike
+        torch.testing.assert_close(reader(x.repeat(1, 3, 1, 1)), reader(x))  # colour: the channels' mean
+
+
+def test_profile_reader_map_is_the_projection_it_replaces() -> None:
+    reader = ProfileSlantReader()
+    x = torch.rand(2, 1, SIZE, SIZE)
+    ink = x - x.mean((2, 3), keepdim=True)
+    torch.testing.assert_close(reader.projections(x), reader._project(ink), atol=1e-5, rtol=1e-5)
+    assert len(reader._maps) == 1
+    big = torch.rand(1, 1, 80, 80)  # past the cached size: projected directly, nothing cached
+    assert reader.projections(big).shape == (1, reader.shears.numel(), 160) and len(reader._maps) == 1
+
+
+def test_profile_reader_gain_is_calibrated_by_the_equivariance_loss() -> None:
+    reader = ProfileSlantReader()
+    with torch.no_grad():
+        reader.gain.fill_(0.5)  # reads half of every slant
+    x, k = _strokes().repeat(6, 1, 1, 1), torch.tensor([-0.3, -0.2, -0.1, 0.1, 0.2, 0.3])
+    opt = torch.optim.Adam(reader.parameters(), lr=0.05)
+    first = float(slant_equivariance_loss(reader, x, k))
+    for _ in range(40):
+        loss = slant_equivariance_loss(reader, x, k)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    assert float(slant_equivariance_loss(reader, x, k)) < 0.1 * first
+    assert 0.9 < float(reader.gain) < 1.3

@@ -21,6 +21,7 @@ import yaml
 from vc.config import ConfigError
 from vc.gan.trainer import TrainerConfig
 from vc.image.config import EvalClassifierConfig, ImageDataConfig
+from vc.image.slant import SLANT_READERS
 
 MODEL_NAME = "stargan_v2"
 
@@ -48,12 +49,17 @@ class StarGANv2NetConfig:
     # reference with an estimator trained on shears alone, F draws, and G applies after
     # straightening its input. For styles that include a slant (oblique glyphs).
     slant: bool = False
+    # How G and E read a slant: "learned" (a small CNN trained on shears) or "profile" (the shear
+    # that makes the column sums most peaked, as handwriting recognisers deslant; one learned gain).
+    slant_reader: str = "learned"
 
     def __post_init__(self) -> None:
         for name in ("dim_in", "max_conv_dim", "style_dim", "latent_dim", "mapping_hidden",
                      "mapping_shared_layers", "mapping_head_layers"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"net.{name} must be >= 1, got {getattr(self, name)}")
+        if self.slant_reader not in SLANT_READERS:
+            raise ConfigError(f"net.slant_reader must be one of {', '.join(SLANT_READERS)}, got {self.slant_reader!r}")
         for name in ("g_downsample", "g_bottleneck", "ed_downsample"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"net.{name} must be >= 0, got {getattr(self, name)}")

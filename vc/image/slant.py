@@ -9,10 +9,13 @@ answer without it (G keeps the input's slant; the cycle then needs no slant in E
 heads predicted from the style stayed at the identity (measured in the sessions before this
 module; our reading: the diversity term has no gradient there and the cycle pulls back to it).
 
-Here the slant is measured instead of hoped for. ``SlantEstimator`` maps an image to one number
-and is trained by ``slant_equivariance_loss`` only: shearing an image by ``k`` must add ``k`` to
-its reading, and the readings of real images stay small; the reading is odd under a mirror, so
-an upright mirror-symmetric glyph reads 0. No label is used. With it:
+Here the slant is measured instead of hoped for, by one of two readers (``net.slant_reader``),
+neither of which sees a label. ``SlantEstimator`` ("learned") maps an image to one number and is
+trained by ``slant_equivariance_loss`` only: shearing an image by ``k`` must add ``k`` to its
+reading, and the readings of real images stay small. ``ProfileSlantReader`` ("profile") takes
+the shear that stands the image's strokes upright, as handwriting recognisers deslant, and
+learns only a gain from the same loss. Both readings are odd under a mirror, so an upright
+mirror-symmetric glyph reads 0. With either:
 
 * E's code gains one entry, its estimator's reading of the reference; F's heads draw that entry
   too (latent-guided slants);
@@ -38,6 +41,7 @@ from torch.func import functional_call
 from vc.gan import shear
 
 _SLOPE = 0.2
+_MAX_CACHED_PIXELS = 64 * 64  # larger images are projected directly (the map grows as pixels^2)
 
 
 class SlantEstimator(nn.Module):
@@ -70,6 +74,76 @@ class SlantEstimator(nn.Module):
         # with every step (+-0.1, about the slant of an oblique), and G's and E's estimators,
         # trained apart, drifted apart.
         return (self._raw(x) - self._raw(x.flip(-1))) / 2
+
+
+class ProfileSlantReader(nn.Module):
+    """Image (B, C, H, W) -> slant (B,) by the classic deslanting criterion of handwriting
+    recognition (Vinciarelli and Luettin 2001): the shear that makes an image's column sums
+    (its vertical projection) most peaked is the one that stands its strokes upright. Candidate
+    shears are tried on a 2x bilinear upsampling (at 16 px a one-pixel step of a stroke is a
+    large part of its slope), the projection energies are standardised over the candidates and
+    soft-maxed, and the reading is the expected shear, times a learned ``gain``.
+
+    Why not the learned ``SlantEstimator``: on the 16 px font set (``egs/fonts_v2``, font scale
+    0.6) the raw profile reading, cut midway between the training renderings' oblique and upright
+    means, tells oblique from upright in 96.8 % of the held-out renderings (88.4 % of the training
+    ones), where a trained model's learned estimator read the held-out references right about 86 %
+    of the time. Its only parameter is the gain, which the equivariance loss calibrates (the
+    soft-max pulls readings toward 0: a shear by 0.2 moves the raw reading by about 0.14). The
+    image is centred on its mean first, so ink may be dark or light; the candidates are symmetric,
+    so the reading is odd under a mirror, like the learned one's."""
+
+    def __init__(self, max_slant: float = 0.5, candidates: int = 41, sharpness: float = 2.0):
+        super().__init__()
+        self.register_buffer("shears", torch.linspace(-max_slant, max_slant, candidates), persistent=False)
+        self.sharpness = sharpness
+        self.gain = nn.Parameter(torch.ones(()))
+        self._maps: dict[tuple, Tensor] = {}
+
+    def zero_readout_(self) -> None:
+        """The gain back to 1 (the raw reading): unlike the learned estimator's, a fresh profile
+        reading is already a slant, so there is nothing to silence."""
+        with torch.no_grad():
+            self.gain.fill_(1.0)
+
+    def projections(self, x: Tensor) -> Tensor:
+        """(B, C, H, W) -> (B, K, 2W): the column sums of the centred, upsampled image once
+        sheared back by each candidate. Every step of that is linear in the image, so for small
+        images it is one matrix product with the pipeline applied once to the unit images
+        (cached per size): about as costly as one 3x3 convolution instead of K resamplings."""
+        b, _, h, w = x.shape
+        ink = x.mean(1, keepdim=True)
+        ink = ink - ink.mean((2, 3), keepdim=True)
+        if h * w > _MAX_CACHED_PIXELS:
+            return self._project(ink)
+        key = (h, w, ink.device, ink.dtype)
+        if key not in self._maps:
+            unit = torch.eye(h * w, device=ink.device, dtype=ink.dtype).view(h * w, 1, h, w)
+            self._maps[key] = self._project(unit).reshape(h * w, -1)
+        return (ink.reshape(b, h * w) @ self._maps[key]).view(b, self.shears.numel(), 2 * w)
+
+    def _project(self, ink: Tensor) -> Tensor:
+        b, k = ink.shape[0], self.shears.numel()
+        up = F.interpolate(ink, scale_factor=2, mode="bilinear", align_corners=False)
+        tried = shear(up.repeat_interleave(k, 0), (-self.shears).repeat(b))  # undo each candidate
+        return tried.sum(2).view(b, k, -1)
+
+    def forward(self, x: Tensor) -> Tensor:
+        energy = self.projections(x).pow(2).sum(2)
+        z = (energy - energy.mean(1, keepdim=True)) / (energy.std(1, keepdim=True) + 1e-8)
+        return self.gain * (torch.softmax(self.sharpness * z, 1) * self.shears).sum(1)
+
+
+SLANT_READERS = ("learned", "profile")
+
+
+def make_slant_reader(kind: str, channels: int) -> nn.Module:
+    """The slant reader named by ``net.slant_reader``, its read-out reset (``zero_readout_``)."""
+    if kind == "learned":
+        return SlantEstimator(channels)
+    if kind == "profile":
+        return ProfileSlantReader()
+    raise ValueError(f"unknown slant reader {kind!r}; choose from {', '.join(SLANT_READERS)}")
 
 
 def read_slant(estimator: nn.Module, x: Tensor) -> Tensor:

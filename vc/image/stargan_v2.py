@@ -36,7 +36,7 @@ from torch import Tensor
 
 from vc.gan import shear
 from vc.gan.conditioning import AdaIN
-from vc.image.slant import SlantEstimator, read_slant, with_slant
+from vc.image.slant import make_slant_reader, read_slant, with_slant
 
 _SLOPE = 0.2
 
@@ -114,7 +114,7 @@ class Generator(nn.Module):
     With ``slant``, ``s`` is (B, style_dim + 1), its last entry the output's slant."""
 
     def __init__(self, style_dim: int, channels: int = 3, dim_in: int = 32, max_conv_dim: int = 256,
-                 downsample: int = 2, bottleneck: int = 2, slant: bool = False):
+                 downsample: int = 2, bottleneck: int = 2, slant: bool = False, slant_reader: str = "learned"):
         super().__init__()
         self.downsample = downsample
         widths = _widths(dim_in, max_conv_dim, downsample)
@@ -127,7 +127,7 @@ class Generator(nn.Module):
             + [AdaINResBlock(b, a, style_dim, upsample=True) for a, b in reversed(list(zip(widths, widths[1:])))])
         self.to_rgb = nn.Sequential(nn.InstanceNorm2d(dim_in, affine=True), nn.LeakyReLU(_SLOPE),
                                     nn.Conv2d(dim_in, channels, 1))
-        self.slant = SlantEstimator(channels) if slant else None
+        self.slant = make_slant_reader(slant_reader, channels) if slant else None
         self.apply(he_init)
         if self.slant is not None:
             self.slant.zero_readout_()
@@ -195,11 +195,11 @@ class StyleEncoder(nn.Module):
     ``slant`` (the last entry the image's slant as read by E's own estimator)."""
 
     def __init__(self, image_size: int, style_dim: int, num_domains: int, channels: int = 3, dim_in: int = 32,
-                 max_conv_dim: int = 256, downsample: int = 4, slant: bool = False):
+                 max_conv_dim: int = 256, downsample: int = 4, slant: bool = False, slant_reader: str = "learned"):
         super().__init__()
         self.trunk, width = _trunk(channels, dim_in, max_conv_dim, downsample, image_size)
         self.heads = nn.ModuleList([nn.Linear(width, style_dim) for _ in range(num_domains)])
-        self.slant = SlantEstimator(channels) if slant else None
+        self.slant = make_slant_reader(slant_reader, channels) if slant else None
         self.apply(he_init)
         if self.slant is not None:
             self.slant.zero_readout_()
