@@ -36,7 +36,9 @@ def test_shear_moves_rows_in_proportion_to_height_and_adds_up() -> None:
     assert ink_col[0] > ink_col[8] > ink_col[15]  # the top moves right, the bottom left
     torch.testing.assert_close(ink_col[0] - 8, 8 - ink_col[15], atol=0.3, rtol=0)
     twice = shear(shear(x, torch.tensor([0.25])), torch.tensor([0.25]))
-    assert (twice - leaning).abs().mean() < 0.05  # up to the second resampling's blur
+    assert (twice - leaning).abs().mean() < 0.08  # up to the second resampling (bicubic rings at a 1 px line)
+    back = shear(leaning, torch.tensor([-0.5]))
+    assert (back - x).abs().mean() < 0.1  # and undone by the opposite shear
     with pytest.raises(ValueError, match="k must be"):
         shear(x, torch.zeros(2))
 
@@ -59,7 +61,7 @@ def test_equivariance_loss_is_zero_for_an_exact_slant_reader() -> None:
         def forward(self, x: torch.Tensor) -> torch.Tensor:
             return super().forward(x) + 0.1
 
-    torch.testing.assert_close(slant_equivariance_loss(Half(), x, k), 10 * (k / 2).pow(2).mean(), atol=2e-3, rtol=0)
+    torch.testing.assert_close(slant_equivariance_loss(Half(), x, k), 10 * (k / 2).pow(2).mean(), atol=3e-3, rtol=0)
     torch.testing.assert_close(slant_equivariance_loss(Offset(), x, k), torch.tensor(0.01), atol=1e-3, rtol=0)
 
 

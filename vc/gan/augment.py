@@ -93,9 +93,11 @@ def step_shift(x: Tensor, fraction: float, seed: int, step: int, salt: int = 0) 
 
 def shear(x: Tensor, k: Tensor) -> Tensor:
     """Each image of ``x`` (B, C, H, W) sheared by its ``k`` (B,): the output at normalised
-    coordinates (u, v) reads the input at (u + k v, v), bilinearly, edges replicated. v = -1 is
+    coordinates (u, v) reads the input at (u + k v, v), bicubically, edges replicated. v = -1 is
     the top row, so ``k > 0`` moves the top to the right, as an italic does. Shears add:
-    ``shear(shear(x, a), b) == shear(x, a + b)`` up to resampling."""
+    ``shear(shear(x, a), b) == shear(x, a + b)`` up to resampling. Bicubic because a shear and
+    its inverse, bilinear, blurred the 16 px glyphs by 0.016 mean absolute error ([0, 1] pixels)
+    at k = 0.1, and bicubic by 0.006; the slant generator shears every image twice."""
     if k.shape != (x.shape[0],):
         raise ValueError(f"k must be ({x.shape[0]},), got {tuple(k.shape)}")
     theta = torch.zeros(x.shape[0], 2, 3, dtype=x.dtype, device=x.device)
@@ -103,4 +105,4 @@ def shear(x: Tensor, k: Tensor) -> Tensor:
     theta[:, 1, 1] = 1.0
     theta[:, 0, 1] = k.to(x.dtype)
     grid = F.affine_grid(theta, list(x.shape), align_corners=False)
-    return F.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=False)
+    return F.grid_sample(x, grid, mode="bicubic", padding_mode="border", align_corners=False)
