@@ -71,6 +71,17 @@ def test_shapes_and_style_changes_output() -> None:
         G(torch.randn(1, 3, 30, 30), s[:1])
 
 
+def test_tanh_output_is_the_squashed_linear_output() -> None:
+    torch.manual_seed(0)
+    linear = Generator(style_dim=5, channels=1, dim_in=4, max_conv_dim=8, downsample=1, bottleneck=1)
+    squashed = Generator(style_dim=5, channels=1, dim_in=4, max_conv_dim=8, downsample=1, bottleneck=1, tanh=True)
+    squashed.load_state_dict(linear.state_dict())  # no weights of its own
+    x, s = torch.randn(2, 1, 16, 16), torch.randn(2, 5) * 10
+    out = squashed(x, s)
+    torch.testing.assert_close(out, torch.tanh(linear(x, s)))
+    assert out.abs().max() < 1
+
+
 def test_styles_depend_on_their_inputs_at_init() -> None:
     """Regression: with PyTorch's default init, F's 8 layers shrank the signal so much that every
     latent code gave nearly the same style (std across z ~1% of |s|) and G, seeing one constant

@@ -45,6 +45,9 @@ class StarGANv2NetConfig:
     g_downsample: int = 0
     g_bottleneck: int = 2  # plain and as many AdaIN residual blocks at the lowest resolution
     ed_downsample: int = 0  # style encoder and discriminator
+    # Not in the paper: G's output squashed by tanh into the pixel range, as in StarGAN v1, so
+    # that flat paper and flat ink are easy to draw exactly (soft grey edges read as hairlines).
+    g_tanh: bool = False
     # Not in the paper (vc.image.slant): one more style entry, a slant that E reads off the
     # reference with an estimator trained on shears alone, F draws, and G applies after
     # straightening its input. For styles that include a slant (oblique glyphs).

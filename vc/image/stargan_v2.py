@@ -110,13 +110,15 @@ class AdaINResBlock(nn.Module):
 
 class Generator(nn.Module):
     """``G(x, s)``: image (B, C, H, W) and style (B, style_dim) -> image (no output squashing,
-    as in the paper; callers clamp to [-1, 1] for display). H, W divisible by ``2**downsample``.
+    as in the paper, unless ``tanh``; callers clamp to [-1, 1] for display). H, W divisible by ``2**downsample``.
     With ``slant``, ``s`` is (B, style_dim + 1), its last entry the output's slant."""
 
     def __init__(self, style_dim: int, channels: int = 3, dim_in: int = 32, max_conv_dim: int = 256,
-                 downsample: int = 2, bottleneck: int = 2, slant: bool = False, slant_reader: str = "learned"):
+                 downsample: int = 2, bottleneck: int = 2, slant: bool = False, slant_reader: str = "learned",
+                 tanh: bool = False):
         super().__init__()
         self.downsample = downsample
+        self.tanh = tanh
         widths = _widths(dim_in, max_conv_dim, downsample)
         self.from_rgb = nn.Conv2d(channels, dim_in, 3, 1, 1)
         self.encode = nn.ModuleList(
@@ -145,6 +147,8 @@ class Generator(nn.Module):
         for block in self.decode:
             h = block(h, s)
         out = self.to_rgb(h)
+        if self.tanh:
+            out = torch.tanh(out)
         return out if slant is None else shear(out, slant)
 
 

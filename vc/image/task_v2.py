@@ -73,7 +73,7 @@ def build_networks_v2(cfg: StarGANv2TrainConfig, num_domains: int) -> dict[str, 
     g_depth, ed_depth = n.g_depth(d.image_size), n.ed_depth(d.image_size)
     return {
         "G": Generator(n.style_dim, d.channels, n.dim_in, n.max_conv_dim, g_depth, n.g_bottleneck, n.slant,
-                       n.slant_reader),
+                       n.slant_reader, n.g_tanh),
         "F": MappingNetwork(n.latent_dim, n.style_dim, num_domains, n.mapping_hidden, n.mapping_shared_layers,
                             n.mapping_head_layers, n.slant),
         "E": StyleEncoder(d.image_size, n.style_dim, num_domains, d.channels, n.dim_in, n.max_conv_dim, ed_depth,
