@@ -49,7 +49,7 @@ class StarGANv2NetConfig:
     # that flat paper and flat ink are easy to draw exactly (soft grey edges read as hairlines).
     g_tanh: bool = False
     # Not in the paper (vc.image.slant): one more style entry, a slant that E reads off the
-    # reference with an estimator trained on shears alone, F draws, and G applies after
+    # reference with a reader calibrated on shears alone (no label), F draws, and G applies after
     # straightening its input. For styles that include a slant (oblique glyphs).
     slant: bool = False
     # How G and E read a slant: "learned" (a small CNN trained on shears) or "profile" (the shear

@@ -110,8 +110,9 @@ class AdaINResBlock(nn.Module):
 
 class Generator(nn.Module):
     """``G(x, s)``: image (B, C, H, W) and style (B, style_dim) -> image (no output squashing,
-    as in the paper, unless ``tanh``; callers clamp to [-1, 1] for display). H, W divisible by ``2**downsample``.
-    With ``slant``, ``s`` is (B, style_dim + 1), its last entry the output's slant."""
+    as in the paper, unless ``tanh``; callers clamp to [-1, 1] for display). H, W divisible by
+    ``2**downsample``. With ``slant``, ``s`` is (B, style_dim + 1), its last entry the output's
+    slant."""
 
     def __init__(self, style_dim: int, channels: int = 3, dim_in: int = 32, max_conv_dim: int = 256,
                  downsample: int = 2, bottleneck: int = 2, slant: bool = False, slant_reader: str = "learned",
