@@ -8,3 +8,5 @@ for b in features train_speed img_train_speed convert_speed; do
   echo "=== bench/$b.py"
   python "bench/$b.py" "$@" 2>&1 | tee "bench/results/$b.txt"
 done
+echo "=== bench/slant_reader.py"  # takes no speed options
+python bench/slant_reader.py 2>&1 | tee bench/results/slant_reader.txt

@@ -97,7 +97,8 @@ def shear(x: Tensor, k: Tensor) -> Tensor:
     the top row, so ``k > 0`` moves the top to the right, as an italic does. Shears add:
     ``shear(shear(x, a), b) == shear(x, a + b)`` up to resampling. Bicubic because a shear and
     its inverse, bilinear, blurred the 16 px glyphs by 0.016 mean absolute error ([0, 1] pixels)
-    at k = 0.1, and bicubic by 0.006; the slant generator shears every image twice."""
+    at k = 0.1, and bicubic by 0.006 (``python bench/slant_reader.py``); the slant generator
+    shears every image twice."""
     if k.shape != (x.shape[0],):
         raise ValueError(f"k must be ({x.shape[0]},), got {tuple(k.shape)}")
     theta = torch.zeros(x.shape[0], 2, 3, dtype=x.dtype, device=x.device)

@@ -88,7 +88,8 @@ class ProfileSlantReader(nn.Module):
     profile reading, cut midway between the training renderings' oblique and upright means, tells
     oblique from upright in 96 % of the held-out renderings (89 % of the training ones), where a
     trained model's learned estimator read the held-out references right about 86 % of the time
-    (both measured with scratch scripts, 2026-12-02/03). Its only parameter is the gain, which the
+    (``python bench/slant_reader.py``; the learned estimator's figure is from a scratch diagnosis of
+    a trained model, 2026-12-02). Its only parameter is the gain, which the
     equivariance loss calibrates (the soft-max pulls readings toward 0: a shear by 0.2 moves the
     raw reading by about 0.15). The
     image is centred on its mean first, so ink may be dark or light; the candidates are symmetric,
