@@ -18,7 +18,7 @@ from vc.image.slant import (ProfileSlantReader, SlantEstimator, make_slant_reade
 from vc.image.stargan_v2 import Generator, MappingNetwork, StyleEncoder
 from vc.image.task_v2 import StarGANv2Task
 
-from test_image_v2 import SIZE, assert_same_weights, font_root, tiny_cfg  # noqa: F401  (font_root is a fixture)
+from test_image_v2 import SIZE, assert_same_weights, font_root, set_up_task, tiny_cfg  # noqa: F401  (font_root is a fixture)
 
 
 def _stroke(size: int = 16) -> torch.Tensor:
@@ -122,10 +122,7 @@ def test_generator_applies_the_code_slant_and_straightens_its_input() -> None:
 @pytest.mark.parametrize("reader", ["learned", "profile"])
 def test_slant_estimators_learn_from_their_own_loss_alone(font_root: Path, reader: str) -> None:  # noqa: F811
     cfg = tiny_cfg(font_root, **{"net.slant": True, "net.slant_reader": reader})
-    task = StarGANv2Task(cfg, build_domain_set(cfg, "train"), sample_set=None)
-    task.setup(TrainContext(torch.device("cpu"), DistInfo(), 0, font_root))
-    torch.manual_seed(0)
-    nets = task.build_networks()
+    task, nets = set_up_task(cfg, font_root)
     batch = task.next_batch(1)
     assert batch.shear is not None and batch.shear.abs().max() <= cfg.loss.slant_max
     estimators = list(nets["G"].slant.parameters()) + list(nets["E"].slant.parameters())

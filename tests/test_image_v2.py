@@ -56,6 +56,14 @@ def tiny_cfg(root: Path, **over) -> StarGANv2TrainConfig:
 
 
 # ------------------------------------------------------------------------------ networks
+def set_up_task(cfg: StarGANv2TrainConfig, root: Path) -> tuple[StarGANv2Task, dict[str, torch.nn.Module]]:
+    """A task on ``cfg``'s training set, set up on the CPU, and fresh networks (torch seed 0)."""
+    task = StarGANv2Task(cfg, build_domain_set(cfg, "train"), sample_set=None)
+    task.setup(TrainContext(torch.device("cpu"), DistInfo(), 0, root))
+    torch.manual_seed(0)
+    return task, task.build_networks()
+
+
 def test_shapes_and_style_changes_output() -> None:
     G = Generator(style_dim=5, channels=3, dim_in=4, max_conv_dim=8, downsample=2, bottleneck=1)
     F = MappingNetwork(latent_dim=3, style_dim=5, num_domains=2, hidden=8, shared_layers=2, head_layers=2)
@@ -163,10 +171,7 @@ def _grads_by_net(term: torch.Tensor, nets: dict[str, torch.nn.Module]) -> set[s
 def test_each_loss_term_sends_gradient_to_the_right_networks(font_root: Path, d_shift: float,
                                                              lambda_cls: float) -> None:
     cfg = tiny_cfg(font_root, **{"loss.d_shift": d_shift, "loss.lambda_cls": lambda_cls})
-    task = StarGANv2Task(cfg, build_domain_set(cfg, "train"), sample_set=None)
-    task.setup(TrainContext(torch.device("cpu"), DistInfo(), 0, font_root))
-    torch.manual_seed(0)
-    nets = task.build_networks()
+    task, nets = set_up_task(cfg, font_root)
     batch = task.next_batch(1)
     expected = {
         "D_latent": {"real": {"D"}, "fake": {"D"}, "reg": {"D"}},
@@ -198,10 +203,7 @@ def test_lazy_r1_runs_on_every_kth_step_with_k_times_the_weight(font_root: Path)
     with pytest.raises(ConfigError, match="loss.reg_every"):
         tiny_cfg(font_root, **{"loss.reg_every": 0})
     cfg = tiny_cfg(font_root, **{"loss.reg_every": 4})
-    task = StarGANv2Task(cfg, build_domain_set(cfg, "train"), sample_set=None)
-    task.setup(TrainContext(torch.device("cpu"), DistInfo(), 0, font_root))
-    torch.manual_seed(0)
-    nets = task.build_networks()
+    task, nets = set_up_task(cfg, font_root)
     for step in range(1, 9):
         batch = task.next_batch(step)
         for phase in ("D_latent", "D_ref"):
