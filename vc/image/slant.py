@@ -47,18 +47,19 @@ _MAX_CACHED_PIXELS = 64 * 64  # larger images are projected directly (the map gr
 class SlantEstimator(nn.Module):
     """Image (B, C, H, W) -> slant (B,): three 3x3 convolutions at full resolution (local stroke
     orientation), averaged over the image, read out linearly, minus the same of the mirrored
-    image. The read-out starts at zero (call ``zero_readout_`` after any re-initialisation of the owner): an untrained estimator reads
-    every image as upright, so G starts as the paper's G. Read at random, its first readings
-    sheared G's inputs beyond recognition and G learned to ignore its input for good."""
+    image. The read-out starts at zero (``reset_readout_``; call it after any re-initialisation of
+    the owner): an untrained estimator reads every image as upright, so G starts as the paper's G.
+    Read at random, its first readings sheared G's inputs beyond recognition and G learned to
+    ignore its input for good."""
 
     def __init__(self, channels: int, width: int = 16):
         super().__init__()
         self.convs = nn.ModuleList([nn.Conv2d(channels, width, 3, 1, 1), nn.Conv2d(width, width, 3, 1, 1),
                                     nn.Conv2d(width, width, 3, 1, 1)])
         self.out = nn.Linear(width, 1)
-        self.zero_readout_()
+        self.reset_readout_()
 
-    def zero_readout_(self) -> None:
+    def reset_readout_(self) -> None:
         nn.init.zeros_(self.out.weight)
         nn.init.zeros_(self.out.bias)
 
@@ -102,7 +103,7 @@ class ProfileSlantReader(nn.Module):
         self.gain = nn.Parameter(torch.ones(()))
         self._maps: dict[tuple, Tensor] = {}
 
-    def zero_readout_(self) -> None:
+    def reset_readout_(self) -> None:
         """The gain back to 1 (the raw reading): unlike the learned estimator's, a fresh profile
         reading is already a slant, so there is nothing to silence."""
         with torch.no_grad():
@@ -140,7 +141,7 @@ SLANT_READERS = ("learned", "profile")
 
 
 def make_slant_reader(kind: str, channels: int) -> nn.Module:
-    """The slant reader named by ``net.slant_reader``, its read-out reset (``zero_readout_``)."""
+    """The slant reader named by ``net.slant_reader``, its read-out reset (``reset_readout_``)."""
     if kind == "learned":
         return SlantEstimator(channels)
     if kind == "profile":

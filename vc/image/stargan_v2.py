@@ -133,7 +133,7 @@ class Generator(nn.Module):
         self.slant = make_slant_reader(slant_reader, channels) if slant else None
         self.apply(he_init)
         if self.slant is not None:
-            self.slant.zero_readout_()
+            self.slant.reset_readout_()
 
     def forward(self, x: Tensor, s: Tensor) -> Tensor:
         if x.shape[-1] % (2 ** self.downsample) or x.shape[-2] % (2 ** self.downsample):
@@ -207,7 +207,7 @@ class StyleEncoder(nn.Module):
         self.slant = make_slant_reader(slant_reader, channels) if slant else None
         self.apply(he_init)
         if self.slant is not None:
-            self.slant.zero_readout_()
+            self.slant.reset_readout_()
 
     def forward(self, x: Tensor, y: Tensor) -> Tensor:
         h = self.trunk(x)
