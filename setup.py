@@ -17,6 +17,7 @@ CONSOLE_SCRIPTS = [
     "vc-img-train=vc.cli.img_train:main",
     "vc-img-translate=vc.cli.img_translate:main",
     "vc-img-evaluate=vc.cli.img_evaluate:main",
+    "vc-img-judges=vc.cli.img_judges:main",
     "vc-img-prepare=vc.cli.img_prepare:main",
 ]
 

@@ -12,6 +12,11 @@
 #
 # A rerun skips a stage whose stamp matches its inputs; an interrupted training resumes from its
 # newest checkpoint (vc-img-train --resume), and vc-img-evaluate reuses a trained classifier.
+#
+# With parallel_judges=true (a recipe whose config trains on trainer.cpu_threads: 1 declares it)
+# and 2 or more cores, the training stage also trains the evaluation judges (vc-img-judges) on a
+# core the model leaves idle, so that the evaluation stage only scores. Otherwise the evaluation
+# stage trains them, as it does whenever they are missing.
 
 # img_stage_train: train StarGAN into $exp (resumes from its checkpoint).
 img_stage_train() {
@@ -21,14 +26,31 @@ img_stage_train() {
     echo "$exp is trained ($(cat "$exp/checkpoints/latest")); delete $stamp to train again"
     return 0
   fi
-  local args=(--config "$conf" --exp "$exp" --device "$device" -o "data.root=$data")
+  local common=(--config "$conf" --exp "$exp" --device "$device" -o "data.root=$data")
+  [ -z "$seed" ] || common+=(-o "seed=$seed")
+  local args=("${common[@]}")
   [ -z "$max_steps" ] || args+=(-o "trainer.max_steps=$max_steps")
-  [ -z "$seed" ] || args+=(-o "seed=$seed")
   if [ -f "$exp/checkpoints/latest" ]; then
     echo "resuming from $exp/checkpoints/$(cat "$exp/checkpoints/latest")"
     args+=(--resume)
   fi
-  $train_cmd "$stage_log_dir/train/$(basename -- "$exp").log" vc-img-train "${args[@]}"
+  local judges_pid=""
+  if [ "${parallel_judges:-false}" = true ] && [ "$(nproc)" -ge 2 ]; then
+    echo "training the evaluation judges beside the model (log: $stage_log_dir/train/$(basename -- "$exp").judges.log)"
+    $train_cmd "$stage_log_dir/train/$(basename -- "$exp").judges.log" vc-img-judges "${common[@]}" > /dev/null 2>&1 &
+    judges_pid=$!
+  fi
+  local status=0
+  $train_cmd "$stage_log_dir/train/$(basename -- "$exp").log" vc-img-train "${args[@]}" || status=$?
+  if [ -n "$judges_pid" ]; then
+    if [ "$status" -ne 0 ]; then
+      kill "$judges_pid" 2>/dev/null || true
+    fi
+    # judges that failed are not fatal here: the evaluation stage trains missing ones itself
+    wait "$judges_pid" || echo "the judges did not finish beside training (see $stage_log_dir/train/$(basename -- "$exp").judges.log);" \
+      "the evaluation stage will train them" >&2
+  fi
+  [ "$status" -eq 0 ] || return "$status"
   stamp_write "$stamp" "$key" "${inputs[@]}" "$exp/checkpoints/latest"
 }
 

@@ -1,5 +1,6 @@
 """The evaluation judge is an ensemble of classifiers that differ only in their seed."""
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -7,26 +8,40 @@ import torch
 
 from vc.gan import CheckpointError
 from vc.image import fonts
-from vc.image.classifier import (JudgeEnsemble, is_trained, load_classifier, member_dir, member_logits,
+from vc.image.classifier import (CLASSIFIER_DIR, JudgeEnsemble, is_trained, load_classifier, member_dir, member_logits,
                                  train_classifier)
-from vc.image.config import EvalClassifierConfig, ImageDataConfig
+from vc.image.config import EvalClassifierConfig, ImageDataConfig, ImageTrainConfig
 from vc.image.datasets import BatchStream, build_dataset
-from vc.config import ConfigError
+from vc.config import ConfigError, save_config
 
 
 @pytest.fixture(scope="module")
-def train_set(tmp_path_factory):
+def data_cfg(tmp_path_factory) -> ImageDataConfig:
     root = tmp_path_factory.mktemp("fonts")
     fonts.render_font_set(root, fonts.FontRenderConfig(image_size=16, glyphs="AbQ7", test_glyphs="7",
                                                        min_family_distance=0.0))
-    cfg = ImageDataConfig(layout="attributes", root=str(root), attributes=list(fonts.ATTRIBUTES),
-                          exclusive_groups=[list(g) for g in fonts.EXCLUSIVE_GROUPS], split="partition",
-                          crop_size=0, image_size=16, channels=1, hflip=False, preload=True)
-    return build_dataset(cfg, "train")
+    return ImageDataConfig(layout="attributes", root=str(root), attributes=list(fonts.ATTRIBUTES),
+                           exclusive_groups=[list(g) for g in fonts.EXCLUSIVE_GROUPS], split="partition",
+                           crop_size=0, image_size=16, channels=1, hflip=False, preload=True)
+
+
+@pytest.fixture(scope="module")
+def train_set(data_cfg):
+    return build_dataset(data_cfg, "train")
 
 
 def _cfg(judges: int) -> EvalClassifierConfig:
     return EvalClassifierConfig(conv_dim=4, repeat_num=2, steps=3, batch_size=4, judges=judges)
+
+
+def test_judges_cli_trains_them_from_a_stargan_config_alone(data_cfg, tmp_path: Path) -> None:
+    from vc.cli import img_judges
+
+    conf = tmp_path / "train.yaml"
+    save_config(ImageTrainConfig(data=data_cfg, evaluation=_cfg(2), device="cpu"), conf)
+    img_judges.main(["--config", str(conf), "--exp", str(tmp_path / "exp"), "-o", "evaluation.steps=2"])
+    assert is_trained(tmp_path / "exp" / CLASSIFIER_DIR, replace(_cfg(2), steps=2))
+    assert not is_trained(tmp_path / "exp" / CLASSIFIER_DIR, _cfg(2))  # the override reached the judges
 
 
 def test_members_differ_by_seed_and_the_ensemble_reads_their_mean(train_set, tmp_path: Path) -> None:

@@ -350,6 +350,32 @@ def test_cli_train_translate_evaluate(font_root: Path, tmp_path: Path, capsys: p
     assert json.loads(trained.read_text())["content_l1"]["latent"]["output"] != result["content_l1"]["latent"]["output"]
 
 
+def test_judges_train_before_the_model_and_evaluation_reuses_them(font_root: Path, tmp_path: Path,
+                                                                   caplog: pytest.LogCaptureFixture) -> None:
+    """vc-img-judges needs only the config (the recipe runs it beside vc-img-train)."""
+    from vc.cli import img_evaluate, img_judges, img_train
+    from vc.image.classifier import CLASSIFIER_DIR, is_trained
+
+    conf = tmp_path / "stargan_v2.yaml"
+    cfg = tiny_cfg(font_root)
+    save_config(cfg, conf)
+    exp = tmp_path / "exp"
+    img_judges.main(["--config", str(conf), "--exp", str(exp), "-o", "seed=4"])
+    assert is_trained(exp / CLASSIFIER_DIR, cfg.evaluation) and not (exp / "checkpoints").exists()
+    assert json.loads((exp / CLASSIFIER_DIR / "classifier.json").read_text())["config"]["judges"] == 3
+    caplog.clear()
+    with caplog.at_level("INFO"):
+        img_judges.main(["--config", str(conf), "--exp", str(exp)])  # a rerun leaves them as they are
+    assert "are trained" in caplog.text
+    img_train.main(["--config", str(conf), "--exp", str(exp), "--no-progress"])  # the judges' folder is no obstacle
+    caplog.clear()
+    with caplog.at_level("INFO"):
+        img_evaluate.main(["--model", str(exp), "--out", str(tmp_path / "scores.json"), "--limit", "2"])
+    assert "training the evaluation classifier" not in caplog.text
+    with pytest.raises(SystemExit):  # no data there: a clear error, not a traceback
+        img_judges.main(["--config", str(conf), "--exp", str(tmp_path / "other"), "-o", f"data.root={tmp_path / 'none'}"])
+
+
 class _StubTranslator:
     """A StyleTranslator stand-in: ``draw`` maps (inputs, domain) to outputs, styles carry the domain."""
 

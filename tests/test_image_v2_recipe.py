@@ -74,3 +74,29 @@ def test_fonts_v2_recipe_options_and_targets(tmp_path: Path) -> None:
     assert lines["glyph kept, latent: L1 to it < input's"].endswith("met")
     assert lines["glyph kept, reference: L1 to it < input's"].endswith("MISSED")  # the glyph was lost
     assert subprocess.run(check + ["--strict"], capture_output=True, text=True).returncode == 1
+
+
+def test_fonts_v2_recipe_trains_the_judges_beside_the_model(tmp_path: Path) -> None:
+    """Stage 1 trains the evaluation judges on the core the model leaves idle (when there is one)."""
+    import yaml
+    from test_image_v2 import tiny_cfg
+
+    from vc.config import save_config
+    from vc.image.classifier import CLASSIFIER_DIR, is_trained
+
+    render = tmp_path / "render.yaml"
+    render.write_text(yaml.safe_dump({"image_size": 16, "glyphs": "ABCDEab", "test_glyphs": "Ab",
+                                      "min_family_distance": 0.0}))
+    data, conf = tmp_path / "fonts16", tmp_path / "stargan_v2.yaml"
+    cfg = tiny_cfg(data)
+    save_config(cfg, conf)
+    common = ["--render_conf", render, "--data", data, "--conf", conf, "--device", "cpu", "--stop_stage", 1]
+    proc = run_recipe(FONTS_RUN, tmp_path, *common, "--exp", tmp_path / "exp")
+    assert proc.returncode == 0, proc.stderr[-3000:] + proc.stdout[-3000:]
+    assert (tmp_path / "exp" / "checkpoints" / "latest").is_file()
+    if len(os.sched_getaffinity(0)) >= 2:  # what nproc counts
+        assert is_trained(tmp_path / "exp" / CLASSIFIER_DIR, cfg.evaluation)
+        assert (tmp_path / "logs" / "train" / "exp.judges.log").is_file()
+    proc = run_recipe(FONTS_RUN, tmp_path, *common, "--stage", 1, "--exp", tmp_path / "solo", "--parallel_judges", "false")
+    assert proc.returncode == 0, proc.stderr[-3000:] + proc.stdout[-3000:]
+    assert not (tmp_path / "solo" / CLASSIFIER_DIR).exists()  # left to the evaluation stage

@@ -20,6 +20,7 @@ seed=                           # training seed, overriding the config (empty: t
 grid_num=4                      # latent grid: styles per domain
 eval_limit=0                    # held-out images scored (0: all)
 device=auto                     # auto | cpu | cuda[:N]
+parallel_judges=true            # train the evaluation judges during training, on the core it leaves idle
 
 help_message="Usage: $0 [options]
 Render the font-style set, train StarGAN v2 on it (families as domains), draw the paper's grids

@@ -23,7 +23,7 @@ from vc.gan.runtime import launched_as_main
 from vc.image.bundle import CHECKPOINTS
 from vc.image.bundle_v2 import V2Bundle, is_v2_bundle, load_bundle_v2, write_bundle_meta_v2
 from vc.image.celeba import LayoutError
-from vc.image.classifier import is_trained, load_classifier, train_classifier
+from vc.image.classifier import CLASSIFIER_DIR, is_trained, load_classifier, train_classifier
 from vc.image.config_v2 import StarGANv2TrainConfig
 from vc.image.datasets import DataError
 from vc.image.diversity import load_lpips
@@ -39,7 +39,6 @@ log = logging.getLogger("vc-img-v2")
 
 ERRORS = (ConfigError, DataError, LayoutError, LabelError, ImageError, CheckpointError, FileExistsError,
           FileNotFoundError, NonFiniteLossError, ValueError)
-CLASSIFIER_DIR = "eval_classifier"
 
 
 def bundle_arg(argv: Sequence[str]) -> str | None:

@@ -40,6 +40,7 @@ from vc.image.task import cls_target
 log = logging.getLogger(__name__)
 
 META = "classifier.json"
+CLASSIFIER_DIR = "eval_classifier"  # the judges' folder inside a model bundle
 
 
 class AttributeClassifier(nn.Module):
@@ -131,13 +132,15 @@ class ClassifierTask(GanTask):
 
 
 def train_classifier(out_dir: str | os.PathLike, train_set: ImageLabelDataset, cfg: EvalClassifierConfig, *,
-                     device: str = "auto", seed: int = 0) -> list[Path]:
+                     device: str = "auto", seed: int = 0, cpu_threads: int = 0) -> list[Path]:
     """Train (or finish training) the ``cfg.judges`` members in ``out_dir``, member k with seed
-    ``seed + k``; returns their checkpoint paths. Finished members are left as they are."""
+    ``seed + k``; returns their checkpoint paths. Finished members are left as they are.
+    ``cpu_threads``: as :class:`vc.gan.TrainerConfig`'s (0: every core), so that the judges can
+    train on one core while the GAN trains on another."""
     meta = json.dumps({"labels": train_set.space.to_dict(), "config": to_dict(cfg), "channels": train_set.channels,
                        "image_size": train_set.image_size}, indent=1) + "\n"
     tcfg = TrainerConfig(max_steps=cfg.steps, lr_decay_start=cfg.steps // 2, log_every=50,
-                         checkpoint_every=max(1, cfg.steps // 4), keep_checkpoints=1)
+                         checkpoint_every=max(1, cfg.steps // 4), keep_checkpoints=1, cpu_threads=cpu_threads)
     paths = []
     for k in range(cfg.judges):
         mdir = member_dir(out_dir, k)

@@ -181,7 +181,7 @@ def evaluate_bundle(model: str | os.PathLike, data: str | os.PathLike, *, device
         device = "cuda" if torch.cuda.is_available() else "cpu"
     bundle = load_bundle(model, device, ema=ema)
     cfg = bundle.cfg
-    cls_dir = Path(model) / "eval_classifier"
+    cls_dir = Path(model) / clf.CLASSIFIER_DIR
     if not clf.is_trained(cls_dir, cfg.evaluation):
         log.info("training the evaluation classifier on the real training images of %s", data)
         train_set = build_dataset(cfg.data, "train", root=data)
