@@ -11,15 +11,12 @@ import logging
 import sys
 from pathlib import Path
 
-from vc.config import ConfigError, load_config, parse_overrides
-from vc.gan import CheckpointError, NonFiniteLossError
-from vc.image.celeba import LayoutError
+from vc.cli.img_v2 import ERRORS
+from vc.config import load_config, parse_overrides
 from vc.image.classifier import CLASSIFIER_DIR, is_trained, train_classifier
 from vc.image.config import ImageTrainConfig
 from vc.image.config_v2 import StarGANv2TrainConfig, config_model
-from vc.image.datasets import DataError, build_dataset
-from vc.image.imageio import ImageError
-from vc.image.labels import LabelError
+from vc.image.datasets import build_dataset
 from vc.logutil import setup_logging
 
 log = logging.getLogger("vc-img-judges")
@@ -73,8 +70,7 @@ def main(argv: list[str] | None = None) -> None:
     setup_logging(args.verbose)
     try:
         train_judges(args.config, args.exp, args.override, args.device)
-    except (ConfigError, DataError, LayoutError, LabelError, ImageError, CheckpointError, FileNotFoundError,
-            NonFiniteLossError, ValueError, RuntimeError) as exc:  # the last two: a bad or missing --device
+    except (*ERRORS, RuntimeError) as exc:  # RuntimeError: --device cuda without a GPU
         log.error("%s", exc)
         sys.exit(1)
 
