@@ -35,7 +35,8 @@ img_stage_train() {
     args+=(--resume)
   fi
   local judges_pid=""
-  if [ "${parallel_judges:-false}" = true ] && [ "$(nproc)" -ge 2 ]; then
+  # the cores this process may use (nproc alone would obey an exported OMP_NUM_THREADS)
+  if [ "${parallel_judges:-false}" = true ] && [ "$(env -u OMP_NUM_THREADS -u OMP_THREAD_LIMIT nproc)" -ge 2 ]; then
     echo "training the evaluation judges beside the model (log: $stage_log_dir/train/$(basename -- "$exp").judges.log)"
     $train_cmd "$stage_log_dir/train/$(basename -- "$exp").judges.log" vc-img-judges "${common[@]}" > /dev/null 2>&1 &
     judges_pid=$!
