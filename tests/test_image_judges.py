@@ -75,6 +75,19 @@ def test_a_missing_member_is_trained_and_the_others_are_kept(train_set, tmp_path
     assert len(load_classifier(out, train_set.space).members) == 2
 
 
+def test_judges_trained_with_other_settings_are_not_reused(train_set, tmp_path: Path) -> None:
+    out = tmp_path / "judge"
+    train_classifier(out, train_set, _cfg(2), device="cpu")
+    wider = replace(_cfg(2), conv_dim=8)
+    assert is_trained(out, _cfg(2)) and is_trained(out, replace(_cfg(2), max_combos=3))  # scoring only
+    assert not is_trained(out, wider)
+    with pytest.raises(CheckpointError, match="conv_dim 4 vs 8"):  # never a silent mix of old and new judges
+        train_classifier(out, train_set, wider, device="cpu")
+    assert not is_trained(out, replace(_cfg(2), steps=5))  # more steps: the same judges, trained on
+    train_classifier(out, train_set, replace(_cfg(2), steps=5), device="cpu")
+    assert is_trained(out, replace(_cfg(2), steps=5))
+
+
 def test_a_judge_written_before_ensembles_loads_as_one_member(train_set, tmp_path: Path) -> None:
     out = tmp_path / "judge"
     train_classifier(out, train_set, _cfg(1), device="cpu")

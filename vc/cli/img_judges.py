@@ -2,7 +2,7 @@
 
 The judges are classifiers trained on real images only; they need the config and the data, never
 the model. vc-img-evaluate trains them on first use, after training, on an idle machine; run here
-on a second core during training instead, they cost no wall-clock time (the image recipes do this).
+on a second core during training instead, they cost no wall-clock time (egs/fonts_v2 does this).
 """
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ The judges go to EXP/eval_classifier/, where vc-img-evaluate looks for them (and
 when they are missing). They are trained with the config's evaluation section, seed and
 trainer.cpu_threads, on the training split of data.root; give the same -o overrides as to
 vc-img-train so that both see the same data and seed. An interrupted run resumes; finished judges
-are left as they are.
+are left as they are; judges trained with other evaluation settings are an error (delete them).
 
 example (the judges on one core, the model on the other):
   vc-img-judges --config conf/stargan_v2.yaml --exp exp/fonts_v2 -o data.root=data/fonts16 &

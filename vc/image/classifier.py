@@ -144,6 +144,10 @@ def train_classifier(out_dir: str | os.PathLike, train_set: ImageLabelDataset, c
     paths = []
     for k in range(cfg.judges):
         mdir = member_dir(out_dir, k)
+        differs = _settings_differ(mdir, cfg)
+        if differs:
+            raise CheckpointError(f"{mdir}: these judges were trained with other evaluation settings ({differs}); "
+                                  "delete the folder to train judges with the config's")
         if _member_trained(mdir, cfg.steps):
             paths.append(CheckpointManager(mdir / "checkpoints").latest())
             continue
@@ -162,13 +166,30 @@ def train_classifier(out_dir: str | os.PathLike, train_set: ImageLabelDataset, c
     return paths
 
 
+# what a judge's training does not depend on: how many judges, how many edits are scored, and the
+# step count (a longer config finishes the training of shorter judges)
+_NOT_TRAINING_SETTINGS = ("judges", "max_combos", "steps")
+
+
+def _settings_differ(mdir: Path, cfg: EvalClassifierConfig) -> str:
+    """The training settings in which the judge in ``mdir`` differs from ``cfg`` ('' if none, or no judge)."""
+    if not (mdir / META).is_file():
+        return ""
+    stored = to_dict(EvalClassifierConfig(**json.loads((mdir / META).read_text(encoding="utf-8"))["config"]))
+    wanted = to_dict(cfg)
+    return ", ".join(f"{key} {stored[key]} vs {wanted[key]}" for key in wanted
+                     if key not in _NOT_TRAINING_SETTINGS and stored.get(key) != wanted[key])
+
+
 def _member_trained(mdir: Path, steps: int) -> bool:
     done = CheckpointManager(mdir / "checkpoints").steps()
     return (mdir / META).is_file() and bool(done) and done[-1] >= steps
 
 
 def is_trained(out_dir: str | os.PathLike, cfg: EvalClassifierConfig) -> bool:
-    return all(_member_trained(member_dir(out_dir, k), cfg.steps) for k in range(cfg.judges))
+    """Whether ``out_dir`` holds ``cfg.judges`` judges trained to ``cfg.steps`` with ``cfg``'s settings."""
+    return all(_member_trained(member_dir(out_dir, k), cfg.steps) and not _settings_differ(member_dir(out_dir, k), cfg)
+               for k in range(cfg.judges))
 
 
 def load_classifier(out_dir: str | os.PathLike, space: LabelSpace, device: str | torch.device = "cpu",
