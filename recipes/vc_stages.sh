@@ -114,7 +114,8 @@ vc_stage_convert() {
 
 # vc_stage_evaluate: stage 5, MCD / F0 / speaker scores of model, baseline and no conversion
 # (vc-evaluate adds the "none" row itself), a table on screen and the HTML sample page in
-# $exp/page (not $exp/samples, where vc-train keeps its per-step validation samples).
+# $exp/samples (index.html, audio/, img/), beside the per-step validation samples that vc-train
+# keeps there (step_N/).
 vc_stage_evaluate() {
   local model=$exp/convert/eval/manifest.tsv baseline=$exp/convert_baseline/eval/manifest.tsv
   local stamp=$exp/.evaluate.done key="speaker_encoder=$speaker_encoder"
@@ -128,8 +129,8 @@ vc_stage_evaluate() {
   fi
   vc-evaluate --manifest "$model" --label stargan-vc --manifest "$baseline" --label baseline \
     --ref-data data/eval --model "$exp" --speaker-encoder "$speaker_encoder" \
-    --out "$exp/scores.json" --page "$exp/page" --nj "$nj" --no-progress | tee "$exp/scores.txt.tmp"
+    --out "$exp/scores.json" --page "$exp/samples" --nj "$nj" --no-progress | tee "$exp/scores.txt.tmp"
   mv -f -- "$exp/scores.txt.tmp" "$exp/scores.txt"
   stamp_write "$stamp" "$key" "${inputs[@]}"
-  echo "scores: $exp/scores.json; listening page: $exp/page/index.html"
+  echo "scores: $exp/scores.json; listening page: $exp/samples/index.html"
 }
