@@ -18,6 +18,8 @@ from vc.image.config import ImageTrainConfig
 from vc.image.labels import LabelSpace
 from vc.image.task import StarGANTask, build_generator
 
+from gan_step import assert_same_step, one_step
+
 CONFIG = {
     "data": {"attributes": list(fonts.ATTRIBUTES), "exclusive_groups": [list(g) for g in fonts.EXCLUSIVE_GROUPS],
              "group_names": ["Family"], "split": "partition", "crop_size": 0, "image_size": 16, "channels": 1,
@@ -258,3 +260,15 @@ def test_a_translator_that_changes_nothing_scores_exactly_as_the_identity_baseli
     result = evaluate(_IdentityTranslator(test.space), AttributeClassifier(5, 1, 4, 2).eval(), test)
     assert result["methods"]["stargan"] == result["methods"]["identity"]
     assert result["methods"]["identity"]["l1"] > 0  # every counted edit changes the ground truth
+
+
+@pytest.mark.parametrize("step", [1, 2])  # n_critic 2: G runs on even steps only
+def test_g_phase_reuses_the_d_phase_fake(setup, tmp_path, step):
+    """The G phase takes the D phase's G(x, c~) (made with G's graph) on steps where it runs:
+    the same losses and networks as making it again, one G forward fewer."""
+    _, _, conf, _ = setup
+    cfg = from_dict(ImageTrainConfig, yaml.safe_load(conf.read_text()))
+    new = one_step(lambda: StarGANTask(cfg), cfg.trainer, tmp_path / "new", handoff=True, step=step)
+    old = one_step(lambda: StarGANTask(cfg), cfg.trainer, tmp_path / "old", handoff=False, step=step)
+    assert new[2] == old[2] - (1 if step == 2 else 0)
+    assert_same_step(new, old)

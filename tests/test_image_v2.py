@@ -23,6 +23,8 @@ from vc.image.labels import LabelSpace
 from vc.image.stargan_v2 import Discriminator, Generator, MappingNetwork, StyleEncoder
 from vc.image.task_v2 import StarGANv2Task, build_networks_v2, ds_weight
 
+from gan_step import assert_same_step, one_step
+
 SIZE = 16
 
 
@@ -423,3 +425,18 @@ def test_content_l1_exposes_a_translator_that_drops_its_input(font_root: Path) -
     other = evaluate_v2(_StubTranslator(other_glyph), judge, test, cfg.diversity)
     assert other["content_l1"]["latent"]["output"] > cl["latent"]["input"]
     assert other["content_l1"]["reference"]["output"] > cl["reference"]["input"]
+
+
+def test_g_latent_phase_reuses_the_d_latent_fake(font_root: Path, tmp_path: Path) -> None:
+    """D_latent's (F(z, y~), G(x, s~)) are what G_latent would make again (only D changes between):
+    taken with their graphs, the step is the same, with one G forward fewer."""
+    cfg = tiny_cfg(font_root)
+
+    def make() -> StarGANv2Task:
+        return StarGANv2Task(cfg, build_domain_set(cfg, "train"), sample_set=None)
+
+    new = one_step(make, cfg.trainer, tmp_path / "new", handoff=True)
+    old = one_step(make, cfg.trainer, tmp_path / "old", handoff=False)
+    # D phases 1 each; G phases: fake, second fake, cycle each (the latent one's fake taken from D)
+    assert (new[2], old[2]) == (7, 8)
+    assert_same_step(new, old)

@@ -14,6 +14,7 @@ from vc.train.bundle import resolve_config
 from vc.train.config import TrainConfig
 from vc.train.task import VoiceConversionTask, held_out_accuracy
 
+from gan_step import assert_same_step, one_step
 from test_train_fixtures import make_dump, tiny_config
 
 
@@ -89,6 +90,27 @@ def test_trainer_updates_only_the_phase_network(dump, tmp_path):
             if name != phase.optimizer:  # no gradient was even computed for the other networks
                 for g0, p in zip(grads[name], net.parameters()):
                     assert (g0 is None and p.grad is None) or torch.equal(g0, p.grad), (phase.name, name)
+
+
+def test_g_phase_reuses_the_d_phase_fake(dump, tmp_path):
+    """G does not change between the D and G phases of a step, so the G phase reuses the D phase's
+    fake (made with G's graph) instead of running G on the same input again: same losses, same
+    networks after the step, one G forward fewer (cycle, identity and the shared fake)."""
+    cfg = _task(dump, tmp_path).cfg
+    new = one_step(lambda: _task(dump, tmp_path), cfg.schedule, tmp_path / "new", handoff=True)
+    old = one_step(lambda: _task(dump, tmp_path), cfg.schedule, tmp_path / "old", handoff=False)
+    assert (new[2], old[2]) == (3, 4)
+    assert_same_step(new, old)
+
+
+def test_no_fake_reuse_under_ddp(dump, tmp_path):
+    """Under DDP G's gradients must come from a forward through its wrapper (the G phase's)."""
+    feats, stats_path = dump
+    stats = SpeakerStats.load(stats_path)
+    cfg = resolve_config(from_dict(TrainConfig, tiny_config()), stats)
+    task = VoiceConversionTask(cfg, feats, stats, progress=False)
+    task.setup(TrainContext(torch.device("cpu"), DistInfo(rank=1, world_size=2), 0, tmp_path))
+    assert not task.handoff.enabled
 
 
 @pytest.mark.parametrize("conditioning", ["target", "source_target"])

@@ -25,6 +25,10 @@ Pieces
 ``batching``
     ``joint_forward(D, real_args, fake_args)``: one pass over real and fake samples concatenated
     (cheaper than two small passes; exact for networks without batch statistics).
+``handoff``
+    ``FakeHandoff(dist)``: ``for_d(make, step, g_runs_this_step)`` makes a D phase's fakes and keeps
+    them with G's graph; ``take(step)`` hands them to the G phase of the same step (one G forward
+    fewer per step; off under DDP).
 ``conditioning``
     ``one_hot``, ``tile_code(code, like)``, ``concat_code(x, code)`` (1-D or 2-D maps), ``concat_map(x, cond)``,
     ``ConditionalInstanceNorm(num_features, code_dim)``, ``AdaIN(style_dim, num_features)``.
@@ -102,6 +106,7 @@ from vc.gan.batching import joint_forward
 from vc.gan.checkpoint import CheckpointError, CheckpointManager, load_checkpoint, save_checkpoint
 from vc.gan.conditioning import AdaIN, ConditionalInstanceNorm, concat_code, concat_map, one_hot, tile_code
 from vc.gan.ema import EMA
+from vc.gan.handoff import FakeHandoff
 from vc.gan.layers import (UPSAMPLE_INITS, GatedConv1d, GatedConv2d, GatedConvTranspose2d, init_upsampling_,
                            nearest_upsample_init_)
 from vc.gan.losses import (ADVERSARIAL_KINDS, AdversarialLoss, classification_accuracy, classification_loss,
@@ -113,8 +118,9 @@ from vc.gan.trainer import NonFiniteLossError, Trainer, TrainerConfig, TrainResu
 
 __all__ = [
     "ADVERSARIAL_KINDS", "AdaIN", "AdversarialLoss", "CheckpointError", "CheckpointManager",
-    "ConditionalInstanceNorm", "EMA", "GanTask", "GatedConv1d", "GatedConv2d", "GatedConvTranspose2d",
-    "LinearSchedule", "NonFiniteLossError", "OptimizerSpec", "Phase", "PhaseLosses", "TrainContext",
+    "ConditionalInstanceNorm", "EMA", "FakeHandoff", "GanTask", "GatedConv1d", "GatedConv2d",
+    "GatedConvTranspose2d", "LinearSchedule", "NonFiniteLossError", "OptimizerSpec", "Phase", "PhaseLosses",
+    "TrainContext",
     "TrainResult", "Trainer", "TrainerConfig", "UPSAMPLE_INITS", "classification_accuracy", "classification_loss",
     "concat_code", "concat_map", "cycle_loss", "gaussian_blur", "gaussian_kernel1d", "get_adversarial_loss",
     "gradient_penalty", "identity_loss", "init_upsampling_", "joint_forward", "l1_loss", "linear_decay_factor",

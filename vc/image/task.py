@@ -30,7 +30,7 @@ import torch
 import torch.nn as nn
 from torch import Tensor
 
-from vc.gan import (GanTask, OptimizerSpec, Phase, PhaseLosses, TrainContext, classification_accuracy,
+from vc.gan import (FakeHandoff, GanTask, OptimizerSpec, Phase, PhaseLosses, TrainContext, classification_accuracy,
                     classification_loss, cycle_loss, get_adversarial_loss, gradient_penalty, identity_loss,
                     joint_forward, step_shift)
 from vc.image.config import ImageTrainConfig
@@ -75,6 +75,7 @@ class StarGANTask(GanTask):
         self.adv = get_adversarial_loss(cfg.loss.adversarial)
         self.train_set, self.sample_set = train_set, sample_set
         self.space: LabelSpace | None = train_set.space if train_set is not None else None
+        self.handoff: FakeHandoff[Tensor] = FakeHandoff()
 
     # ------------------------------------------------------------------ set-up
     def setup(self, ctx: TrainContext) -> None:
@@ -84,6 +85,7 @@ class StarGANTask(GanTask):
             self.sample_set = build_dataset(self.cfg.data, "test")
         self.space = self.train_set.space
         self.device = ctx.device
+        self.handoff = FakeHandoff(ctx.dist)
         self.aug_seed = ctx.seed * 7919 + ctx.dist.rank
         self.stream = BatchStream(self.train_set, self.cfg.optim.batch_size, ctx.seed, rank=ctx.dist.rank,
                                   world_size=ctx.dist.world_size, num_workers=self.cfg.data.num_workers,
@@ -141,8 +143,8 @@ class StarGANTask(GanTask):
     def _d_losses(self, G: nn.Module, D: nn.Module, b: ImageBatch, step: int) -> PhaseLosses:
         lc = self.cfg.loss
         assert self.space is not None
-        with torch.no_grad():
-            fake = self._d_view(G(b.x, b.label_trg), step, 1)
+        fake = self._d_view(self.handoff.for_d(lambda: G(b.x, b.label_trg), step,
+                                               g_runs_this_step=step % self.cfg.optim.n_critic == 0), step, 1)
         real = self._d_view(b.x, step, 0)
         # one pass over both batches: D has no batch statistics, so this is two passes' result, cheaper
         (out_real, cls_real), (out_fake, _) = joint_forward(D, (real,), (fake,))
@@ -158,7 +160,9 @@ class StarGANTask(GanTask):
     def _g_losses(self, G: nn.Module, D: nn.Module, b: ImageBatch, step: int) -> PhaseLosses:
         lc = self.cfg.loss
         assert self.space is not None
-        fake = G(b.x, b.label_trg)
+        fake = self.handoff.take(step)  # the D phase's, when it kept it
+        if fake is None:
+            fake = G(b.x, b.label_trg)
         out_fake, cls_fake = D(self._d_view(fake, step, 2))
         target = cls_target(self.space, b.label_trg)
         terms = {"adv": self.adv.g_loss(out_fake), "cls": classification_loss(cls_fake, target),

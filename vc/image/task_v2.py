@@ -40,8 +40,9 @@ import torch.nn as nn
 from torch import Tensor
 from torch.func import functional_call
 
-from vc.gan import (GanTask, LinearSchedule, OptimizerSpec, Phase, PhaseLosses, TrainContext, classification_accuracy,
-                    classification_loss, cycle_loss, get_adversarial_loss, l1_loss, r1_penalty, step_shift)
+from vc.gan import (FakeHandoff, GanTask, LinearSchedule, OptimizerSpec, Phase, PhaseLosses, TrainContext,
+                    classification_accuracy, classification_loss, cycle_loss, get_adversarial_loss, l1_loss, r1_penalty,
+                    step_shift)
 from vc.image.config_v2 import StarGANv2TrainConfig
 from vc.image.diversity import mean_pairwise_l1
 from vc.image.domain_data import DomainSet, balanced_draw, build_domain_set, step_generator
@@ -112,6 +113,9 @@ class StarGANv2Task(GanTask):
         self.cfg = cfg
         self.adv = get_adversarial_loss(cfg.loss.adversarial)
         self.train_set, self.sample_set = train_set, sample_set
+        # G and F do not change between D_latent and G_latent (D_ref's fakes are not reusable:
+        # G_latent updates G before G_ref)
+        self.handoff: FakeHandoff[tuple[Tensor, Tensor]] = FakeHandoff()
 
     # ------------------------------------------------------------------ set-up
     def setup(self, ctx: TrainContext) -> None:
@@ -120,6 +124,7 @@ class StarGANv2Task(GanTask):
         if self.sample_set is None and ctx.dist.is_main:
             self.sample_set = build_domain_set(self.cfg, "test")
         self.device, self.seed, self.rank = ctx.device, ctx.seed, ctx.dist.rank
+        self.handoff = FakeHandoff(ctx.dist)
 
     @property
     def num_domains(self) -> int:
@@ -191,9 +196,14 @@ class StarGANv2Task(GanTask):
         terms: dict[str, Tensor] = {}
         metrics: dict[str, float | Tensor] = {}
         out_real = self._judged(D, self._d_view(x, step, 0), b.y_src, terms, metrics)
-        with torch.no_grad():
-            s_trg = nets["F"](b.z, b.y_trg) if latent else nets["E"](b.x_ref, b.y_trg)
-            fake = nets["G"](b.x, s_trg)
+        if latent:
+            def make() -> tuple[Tensor, Tensor]:
+                s = nets["F"](b.z, b.y_trg)
+                return s, nets["G"](b.x, s)
+            _, fake = self.handoff.for_d(make, step, g_runs_this_step=True)
+        else:
+            with torch.no_grad():
+                fake = nets["G"](b.x, nets["E"](b.x_ref, b.y_trg))
         out_fake = D(self._d_view(fake, step, 1 if latent else 3), b.y_trg)
         terms |= {"real": self.adv.d_real_loss(out_real), "fake": self.adv.d_fake_loss(out_fake)}
         if regularised:
@@ -203,12 +213,15 @@ class StarGANv2Task(GanTask):
     def _g_losses(self, nets: Mapping[str, nn.Module], b: V2Batch, step: int, latent: bool) -> PhaseLosses:
         G, D = nets["G"], nets["D"]
         E = nets["E"] if latent else frozen(nets["E"])
-        if latent:
-            s_trg, s_trg2 = nets["F"](b.z, b.y_trg), nets["F"](b.z2, b.y_trg)
+        kept = self.handoff.take(step) if latent else None  # D_latent's (s~, G(x, s~)), when it kept them
+        if kept is not None:
+            s_trg, fake = kept
         else:
-            s_trg, s_trg2 = E(b.x_ref, b.y_trg), E(b.x_ref2, b.y_trg)
-        fake = G(b.x, s_trg)
-        fake2 = G(b.x, s_trg2).detach()
+            s_trg = nets["F"](b.z, b.y_trg) if latent else E(b.x_ref, b.y_trg)
+            fake = G(b.x, s_trg)
+        with torch.no_grad():  # the diversity term pushes only the first fake (the paper's)
+            s_trg2 = nets["F"](b.z2, b.y_trg) if latent else E(b.x_ref2, b.y_trg)
+            fake2 = G(b.x, s_trg2)
         x_rec = G(fake, E(b.x, b.y_src))
         lc = self.cfg.loss
         terms: dict[str, Tensor] = {}

@@ -26,7 +26,7 @@ import torch.nn as nn
 from torch import Tensor
 
 from vc.features import SpeakerStats, load_features
-from vc.gan import (GanTask, OptimizerSpec, Phase, PhaseLosses, TrainContext, classification_accuracy,
+from vc.gan import (FakeHandoff, GanTask, OptimizerSpec, Phase, PhaseLosses, TrainContext, classification_accuracy,
                     classification_loss, cycle_loss, get_adversarial_loss, gradient_penalty, identity_loss)
 from vc.models.stargan_vc import build_stargan_vc, generator_conditioning, speaker_code
 from vc.train.config import TrainConfig
@@ -48,10 +48,12 @@ class VoiceConversionTask(GanTask):
         self.adv = get_adversarial_loss(cfg.loss.adversarial)
         self.progress = progress
         self.sampler: SegmentSampler | None = None
+        self.handoff: FakeHandoff[Tensor] = FakeHandoff()
 
     # ---------------------------------------------------------------- GanTask
     def setup(self, ctx: TrainContext) -> None:
         self.device = ctx.device
+        self.handoff = FakeHandoff(ctx.dist)
         seg = self.cfg.data.segment_frames
         self.corpus = SpeakerCorpus.load(self.feats_dir, self.stats, min_frames=seg, pad_mode=self.cfg.data.pad_mode,
                                          progress=self.progress and ctx.dist.is_main)
@@ -96,17 +98,17 @@ class VoiceConversionTask(GanTask):
 
     def compute_losses(self, phase: str, nets: Mapping[str, nn.Module], batch: Any, step: int) -> PhaseLosses:
         if phase == "D":
-            return self.d_losses(nets, batch)
+            return self.d_losses(nets, batch, step)
         if phase == "C":
             return self.c_losses(nets, batch)
         if phase == "G":
             return self.g_losses(nets, batch, step)
         raise ValueError(f"unknown phase {phase!r}")
 
-    def d_losses(self, nets: Mapping[str, nn.Module], b: dict[str, Tensor]) -> PhaseLosses:
+    def d_losses(self, nets: Mapping[str, nn.Module], b: dict[str, Tensor], step: int) -> PhaseLosses:
         G, D = nets["G"], nets["D"]
-        with torch.no_grad():
-            fake = G(b["x"], b["c_tgt"], b["voiced"])
+        fake = self.handoff.for_d(lambda: G(b["x"], b["c_tgt"], b["voiced"]), step,
+                                  g_runs_this_step=step % self.cfg.loss.n_critic == 0)
         # a conversion keeps the source's voicing (its F0 track drives the vocoder), so the fake is
         # judged under the same voicing mask as the real segment it came from
         real_out, fake_out = D(b["x"], b["c_src"], b["voiced"]), D(fake, b["c_tgt"], b["voiced"])
@@ -127,7 +129,9 @@ class VoiceConversionTask(GanTask):
         lc = self.cfg.loss
         # G is told (with model.generator_voicing) the voicing its output will be synthesised with:
         # the source's, for the conversion and for the way back alike
-        fake = G(b["x"], b["c_tgt"], b["voiced"])
+        fake = self.handoff.take(step)  # the D phase's, when it kept it
+        if fake is None:
+            fake = G(b["x"], b["c_tgt"], b["voiced"])
         cls_logits = C(fake)
         terms = {
             "adv": self.adv.g_loss(D(fake, b["c_tgt"], b["voiced"])),
