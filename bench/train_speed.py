@@ -24,6 +24,7 @@ from variants import print_ratios, run_variants, time_trainer, variant_names
 # name -> (schedule overrides, extra environment)
 VARIANTS: dict[str, tuple[dict, dict]] = {
     "eager": ({}, {}),
+    "no_handoff": ({}, {}),  # G made again in the G phase (bench/variants.py)
     "threads1": ({"schedule.cpu_threads": 1}, {}),
     "omp_passive": ({}, {"OMP_WAIT_POLICY": "PASSIVE"}),
     "foreach_adam": ({"schedule.adam_impl": "foreach"}, {}),

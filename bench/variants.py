@@ -20,10 +20,15 @@ from typing import Any, Mapping, Sequence
 
 def time_trainer(trainer: Any, variant: str, warmup: int, steps: int) -> dict:
     """Set ``trainer`` up, run ``warmup`` untimed steps, then time ``steps`` steps: the worker's
-    JSON record (steps/s, CPU seconds per step, peak memory, threads, parameters)."""
+    JSON record (steps/s, CPU seconds per step, peak memory, threads, parameters).
+
+    The ``no_handoff`` variant turns the task's D-to-G fake hand-off off (``vc.gan.FakeHandoff``):
+    the step as it was before it, G run again in the G phase."""
     import torch
 
     trainer.setup()
+    if variant == "no_handoff":
+        trainer.task.handoff.enabled = False
     for step in range(1, warmup + 1):
         trainer.train_step(step)
     t0, c0 = time.perf_counter(), time.process_time()

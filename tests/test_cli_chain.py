@@ -115,3 +115,39 @@ def _prepare(corpus: Path, out: Path) -> Path:
     r = _cli("prepare_data", "--layout", "speaker-dirs", "--root", str(corpus), "--out", str(out))
     assert r.returncode == 0, r.stderr
     return out
+
+
+def test_training_only_features_without_aperiodicity(tmp_path: Path, corpus: Path):
+    """--no-aperiodicity skips D4C: the same F0 and mel-cepstrum, bap with no bands, and features
+    that say clearly that they cannot be synthesized; asking for aperiodicity later completes them."""
+    data_dir = _prepare(corpus, tmp_path / "data")
+    data = DataDir.load(data_dir)
+    full, lean = tmp_path / "full", tmp_path / "lean"
+    cfg = FeatureConfig()
+    extract_dir(data, full, cfg, progress=False)
+    r = _cli("extract", "--data", str(data_dir), "--out", str(lean), "--no-aperiodicity")
+    assert r.returncode == 0, r.stderr
+    for utt in data.utts:
+        a, _ = load_features(full / f"{utt}.npz")
+        b, _ = load_features(lean / f"{utt}.npz")
+        np.testing.assert_array_equal(a.f0, b.f0)
+        np.testing.assert_array_equal(a.mcep, b.mcep)
+        assert a.has_aperiodicity and not b.has_aperiodicity and b.bap.shape == (len(b.f0), 0)
+    # training reads them as any dump (speaker statistics here) ...
+    r = _cli("stats", "--data", str(data_dir), "--feats", str(lean))
+    assert r.returncode == 0, r.stderr
+    # ... but they cannot be synthesized, and say why
+    r = _cli("resynth", "--feats", str(lean), "--out", str(tmp_path / "resynth"), "--utts", "1")
+    assert r.returncode != 0 and "--no-aperiodicity" in r.stderr
+    # a run that asks for aperiodicity analyses them again; a lean run is satisfied by full files
+    again = extract_dir(data, lean, cfg, progress=False)
+    assert (again.extracted, again.skipped) == (6, 0)
+    assert all(load_features(lean / f"{u}.npz")[0].has_aperiodicity for u in data.utts)
+    assert extract_dir(data, full, cfg, progress=False, aperiodicity=False).skipped == 6
+    # shards and merge: a merge that asks for aperiodicity does not accept lean shards
+    sharded = tmp_path / "sharded"
+    for shard in (1, 2):
+        extract_dir(data, sharded, cfg, num_shards=2, shard=shard, progress=False, aperiodicity=False)
+    with pytest.raises(ExtractionError, match="neither extracted nor failed"):
+        merge_shards(data, sharded, cfg)
+    assert merge_shards(data, sharded, cfg, aperiodicity=False).skipped == 6

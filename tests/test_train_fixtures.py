@@ -49,13 +49,16 @@ def tiny_config(**sections) -> dict:
 
 
 def make_dump(root: str | Path, speakers=("spkA", "spkB", "spkC"), utts_per_speaker: int = 4, mcep_dim: int = 24,
-              lengths=(20, 60, 90, 130), seed: int = 0, sample_rate: int = 16000) -> tuple[Path, Path]:
-    """Write ``root/<utt>.npz``, ``feats.scp``, ``utt2spk`` and ``stats.npz``; return (dump, stats path)."""
+              lengths=(20, 60, 90, 130), seed: int = 0, sample_rate: int = 16000,
+              aperiodicity: bool = True) -> tuple[Path, Path]:
+    """Write ``root/<utt>.npz``, ``feats.scp``, ``utt2spk`` and ``stats.npz``; return (dump, stats path).
+
+    ``aperiodicity=False``: bap with no bands, as ``vc-extract --no-aperiodicity`` writes."""
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
     cfg = FeatureConfig(sample_rate=sample_rate, mcep_dim=mcep_dim).resolved()
-    bands = 1 if sample_rate < 22050 else 3  # pyworld: one band per 3 kHz above 3 kHz
+    bands = (1 if sample_rate < 22050 else 3) if aperiodicity else 0  # pyworld: one band per 3 kHz above 3 kHz
     scp, utt2spk, items = {}, {}, []
     decay = 1.0 / (1.0 + np.arange(mcep_dim))
     latent = 6

@@ -14,6 +14,7 @@ log = logging.getLogger("vc-extract")
 EPILOG = """\
 outputs (see docs/formats.md):
   OUT/<utt>.npz     float32 f0 (T,), mcep (T, D), bap (T, B) + the settings as JSON
+                    (B = 0 with --no-aperiodicity: features for training only)
   OUT/feats.scp     <utt> <path to npz> for every utterance extracted
   OUT/failed.txt    <utt><TAB><reason> for every utterance that could not be analysed
   OUT/utt2spk       copy of the data dir's
@@ -59,6 +60,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="after sharded runs: write feats.scp/failed.txt for the whole set, computing nothing")
     p.add_argument("--max-fail-fraction", type=float, default=0.05,
                    help="exit non-zero when more than this fraction of utterances failed (default: 0.05)")
+    p.add_argument("--no-aperiodicity", action="store_true",
+                   help="skip D4C (about half of the analysis time) for features that only train a model: "
+                   "bap is stored with no bands, and such features cannot be synthesized (give the same "
+                   "option to --merge)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     return p
@@ -96,10 +101,10 @@ def main(argv: list[str] | None = None) -> None:
         data = DataDir.load(args.data)
         log.info("settings: %s", cfg.to_json())
         if args.merge:
-            summary = merge_shards(data, args.out, cfg)
+            summary = merge_shards(data, args.out, cfg, aperiodicity=not args.no_aperiodicity)
         else:
             summary = extract_dir(data, args.out, cfg, nj=args.nj, num_shards=args.num_shards, shard=args.shard,
-                                  progress=not args.no_progress)
+                                  progress=not args.no_progress, aperiodicity=not args.no_aperiodicity)
     except (ConfigError, DataDirError, ExtractionError) as e:
         log.error("%s", e)
         sys.exit(1)

@@ -25,7 +25,7 @@ from vc.audio import AudioError, load_audio
 from vc.data import DataDir, write_scp
 from vc.features.config import FeatureConfig
 from vc.features.parallel import imap_jobs
-from vc.features.storage import FeatureFileError, feature_path, read_settings, save_features
+from vc.features.storage import FeatureFileError, feature_path, has_aperiodicity, read_settings, save_features
 from vc.features.world import analyze
 from vc.fileio import atomic_write_text, remove_stale_temp_files
 
@@ -67,15 +67,22 @@ def _differences(a: FeatureConfig, b: FeatureConfig) -> str:
     return ", ".join(diffs)
 
 
-def _existing_state(data: DataDir, out_dir: Path, cfg: FeatureConfig) -> tuple[set[str], list[str]]:
-    """Utterances already finished with ``cfg``, and descriptions of files made with other settings."""
-    done, clashes = set(), []
+def _existing_state(data: DataDir, out_dir: Path, cfg: FeatureConfig,
+                    aperiodicity: bool = True) -> tuple[set[str], list[str]]:
+    """Utterances already finished with ``cfg``, and descriptions of files made with other settings.
+
+    A file without aperiodicity does not count as finished when aperiodicity is asked for (it is
+    analysed again, and completed); one with it always does (it holds more than was asked)."""
+    done, clashes, incomplete = set(), [], 0
     for utt in data.utts:
         path = feature_path(out_dir, utt)
         if not path.exists():
             continue
         try:
             old = read_settings(path)
+            if old == cfg and aperiodicity and not has_aperiodicity(path):
+                incomplete += 1
+                continue
         except FeatureFileError as e:
             log.warning("%s; it will be recomputed", e)
             continue
@@ -83,16 +90,20 @@ def _existing_state(data: DataDir, out_dir: Path, cfg: FeatureConfig) -> tuple[s
             done.add(utt)
         else:
             clashes.append(f"{path}: {_differences(old, cfg)} (existing vs requested)")
+    if incomplete:
+        log.info("%s: %d file(s) were extracted without aperiodicity; analysing them again with it", out_dir, incomplete)
     return done, clashes
 
 
 # ----------------------------------------------------------------------------- worker side
 _WORKER_CFG: FeatureConfig | None = None
+_WORKER_APERIODICITY = True
 
 
-def _init_worker(cfg_json: str) -> None:
-    global _WORKER_CFG
+def _init_worker(cfg_json: str, aperiodicity: bool = True) -> None:
+    global _WORKER_CFG, _WORKER_APERIODICITY
     _WORKER_CFG = FeatureConfig.from_json(cfg_json)
+    _WORKER_APERIODICITY = aperiodicity
 
 
 def _extract_one(task: tuple[str, str, str | None, str]) -> tuple[str, str | None]:
@@ -102,7 +113,7 @@ def _extract_one(task: tuple[str, str, str | None, str]) -> tuple[str, str | Non
     assert cfg is not None, "worker used before _init_worker"
     try:
         wave = load_audio(wav_path, cfg.sample_rate)
-        feats = analyze(wave, cfg, speaker)
+        feats = analyze(wave, cfg, speaker, aperiodicity=_WORKER_APERIODICITY)
         save_features(out_path, feats, cfg)
     except AudioError as e:
         return utt, str(e)
@@ -124,9 +135,11 @@ def _write_indexes(out_dir: Path, names: tuple[str, str], done: list[str], faile
 
 
 def extract_dir(data: DataDir, out_dir: str | os.PathLike, cfg: FeatureConfig, *, nj: int = 1,
-                num_shards: int = 1, shard: int | None = None, progress: bool = True) -> ExtractionSummary:
+                num_shards: int = 1, shard: int | None = None, progress: bool = True,
+                aperiodicity: bool = True) -> ExtractionSummary:
     """Extract features of ``data`` (or of one shard of it) into ``out_dir``.
 
+    ``aperiodicity=False`` writes training-only features (no D4C: see :func:`vc.features.analyze`).
     Raises :class:`ExtractionError` before doing any work if ``out_dir`` holds features of these
     utterances made with other settings.
     """
@@ -138,7 +151,7 @@ def extract_dir(data: DataDir, out_dir: str | os.PathLike, cfg: FeatureConfig, *
         part = data.shard(num_shards, shard)
     else:
         part = data
-    done, clashes = _existing_state(part, out_dir, cfg)
+    done, clashes = _existing_state(part, out_dir, cfg, aperiodicity)
     if clashes:
         shown = "\n".join(clashes[:5]) + (f"\n... and {len(clashes) - 5} more" if len(clashes) > 5 else "")
         raise ExtractionError(
@@ -156,7 +169,8 @@ def extract_dir(data: DataDir, out_dir: str | os.PathLike, cfg: FeatureConfig, *
     if done:
         log.info("%s: %d of %d utterance(s) already extracted; %d to go", out_dir, len(done), summary.total, len(tasks))
     finished = set(done)
-    for utt, reason in imap_jobs(_extract_one, tasks, nj, initializer=_init_worker, initargs=(cfg.to_json(),),
+    for utt, reason in imap_jobs(_extract_one, tasks, nj, initializer=_init_worker,
+                                 initargs=(cfg.to_json(), aperiodicity),
                                  desc="extract", progress=progress):
         if reason is None:
             finished.add(utt)
@@ -168,7 +182,8 @@ def extract_dir(data: DataDir, out_dir: str | os.PathLike, cfg: FeatureConfig, *
     return summary
 
 
-def merge_shards(data: DataDir, out_dir: str | os.PathLike, cfg: FeatureConfig) -> ExtractionSummary:
+def merge_shards(data: DataDir, out_dir: str | os.PathLike, cfg: FeatureConfig,
+                 aperiodicity: bool = True) -> ExtractionSummary:
     """Write ``feats.scp``/``failed.txt`` for the whole set after sharded runs; computes nothing.
 
     The feature files are the truth (an utterance is done when its file exists with matching
@@ -177,7 +192,7 @@ def merge_shards(data: DataDir, out_dir: str | os.PathLike, cfg: FeatureConfig) 
     """
     cfg = cfg.resolved()
     out_dir = Path(out_dir).absolute()
-    done, clashes = _existing_state(data, out_dir, cfg)
+    done, clashes = _existing_state(data, out_dir, cfg, aperiodicity)
     if clashes:
         raise ExtractionError(f"{out_dir}: feature files made with other settings:\n" + "\n".join(clashes[:5]))
     reasons: dict[str, str] = {}

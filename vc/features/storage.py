@@ -57,6 +57,17 @@ def read_settings(path: str | os.PathLike) -> FeatureConfig:
         return _settings(npz, path)
 
 
+def has_aperiodicity(path: str | os.PathLike) -> bool:
+    """Whether a feature file carries band aperiodicity (False: written by ``vc-extract --no-aperiodicity``)."""
+    with _open(path) as npz:
+        if "bap" not in npz.files:
+            raise FeatureFileError(f"{path}: missing array(s) bap")
+        try:
+            return npz["bap"].ndim == 2 and npz["bap"].shape[1] > 0
+        except (ValueError, OSError, zipfile.BadZipFile) as e:
+            raise FeatureFileError(f"{path}: {e}") from e
+
+
 def load_features(path: str | os.PathLike) -> tuple[Features, FeatureConfig]:
     """Features and the settings they were made with."""
     with _open(path) as npz:

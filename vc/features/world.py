@@ -18,7 +18,7 @@ class Features:
 
     f0: np.ndarray  # (T,) Hz, 0 where unvoiced
     mcep: np.ndarray  # (T, D) mel-cepstrum c0..c(D-1)
-    bap: np.ndarray  # (T, B) band aperiodicity in dB
+    bap: np.ndarray  # (T, B) band aperiodicity in dB; B = 0: analysed without it (training only)
 
     def __post_init__(self) -> None:
         self.f0 = np.asarray(self.f0, dtype=np.float32)
@@ -36,6 +36,11 @@ class Features:
     @property
     def num_frames(self) -> int:
         return len(self.f0)
+
+    @property
+    def has_aperiodicity(self) -> bool:
+        """False for features analysed without D4C (``vc-extract --no-aperiodicity``)."""
+        return self.bap.shape[1] > 0
 
     @property
     def voiced(self) -> np.ndarray:
@@ -124,12 +129,15 @@ def decode_aperiodicity(bap: np.ndarray, sample_rate: int, fft_size: int) -> np.
     return ap
 
 
-def analyze(wave: np.ndarray, cfg: FeatureConfig, speaker: str | None = None) -> Features:
+def analyze(wave: np.ndarray, cfg: FeatureConfig, speaker: str | None = None, *,
+            aperiodicity: bool = True) -> Features:
     """WORLD analysis of a mono float waveform at ``cfg.sample_rate``.
 
     ``speaker`` selects a per-speaker F0 range from ``cfg.speaker_f0_ranges``; the spectral
     envelope is coded to mel-cepstrum exactly as pysptk.sp2mc would, and the aperiodicity to
-    pyworld's band aperiodicity.
+    pyworld's band aperiodicity. ``aperiodicity=False`` skips D4C, about half of the analysis
+    time, for features that only train a model (training reads F0 and the mel-cepstrum): ``bap``
+    then has no bands, and the features cannot be synthesized.
     """
     cfg = cfg.resolved()
     x = np.ascontiguousarray(wave, dtype=np.float64)
@@ -139,7 +147,8 @@ def analyze(wave: np.ndarray, cfg: FeatureConfig, speaker: str | None = None) ->
         raise ValueError("waveform contains NaN or infinite samples")
     f0, times = extract_f0(x, cfg, speaker)
     sp = pyworld.cheaptrick(x, f0, times, cfg.sample_rate, fft_size=cfg.fft_size)
-    ap = pyworld.d4c(x, f0, times, cfg.sample_rate, fft_size=cfg.fft_size)
     mcep = sp_to_mcep(sp, cfg.mcep_dim, cfg.alpha)
-    bap = code_aperiodicity(ap, cfg.sample_rate)
-    return Features(f0=f0, mcep=mcep, bap=bap)
+    if not aperiodicity:
+        return Features(f0=f0, mcep=mcep, bap=np.zeros((len(f0), 0), dtype=np.float32))
+    ap = pyworld.d4c(x, f0, times, cfg.sample_rate, fft_size=cfg.fft_size)
+    return Features(f0=f0, mcep=mcep, bap=code_aperiodicity(ap, cfg.sample_rate))

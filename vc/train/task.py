@@ -213,6 +213,10 @@ def write_samples(G: nn.Module, corpus: SpeakerCorpus, stats: SpeakerStats, dump
         src = int(corpus.utt_speaker[i])
         tgt = (src + 1 + n % (k - 1)) % k
         feats, fcfg = load_features(items[utt].path)
+        if not feats.has_aperiodicity:
+            log.warning("%s: features without aperiodicity (vc-extract --no-aperiodicity) cannot be synthesized; "
+                        "no audio samples (give vc-train --dev-feats extracted with it)", dump_dir)
+            break
         mcep = convert_mcep(G, feats.mcep, src, tgt, stats, voiced=feats.voiced)
         f0 = convert_f0(feats.f0, LogF0Stats(float(stats.lf0_mean[src]), float(stats.lf0_std[src])),
                         LogF0Stats(float(stats.lf0_mean[tgt]), float(stats.lf0_std[tgt])))

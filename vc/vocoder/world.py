@@ -25,6 +25,9 @@ def synthesize(f0: np.ndarray, mcep: np.ndarray, bap: np.ndarray, cfg: FeatureCo
     if mcep.shape[1] != cfg.mcep_dim:
         raise ValueError(f"mcep has {mcep.shape[1]} coefficients but the config says mcep_dim={cfg.mcep_dim}")
     bands = pyworld.get_num_aperiodicities(cfg.sample_rate)
+    if bap.shape[1] == 0:
+        raise ValueError("these features carry no aperiodicity (extracted with vc-extract --no-aperiodicity, "
+                         "for training only); extract them again without that option to synthesize them")
     if bap.shape[1] != bands:
         raise ValueError(f"bap has {bap.shape[1]} bands but {cfg.sample_rate} Hz needs {bands}")
     if len(f0) == 0:
