@@ -6,6 +6,8 @@ Measures, on the same files in the same run:
     of DIO+StoneMask, CheapTrick, D4C, per-frame pysptk.sp2mc and code_aperiodicity, both run
     as fresh Python processes so that both pay their interpreter start and imports;
   * the wall-clock speed-up from ``--nj 1`` to ``--nj 2`` (best of --repeats runs each);
+  * the CPU time of ``vc-extract --nj 1 --no-aperiodicity`` (training-only features, no D4C)
+    against the full analysis;
   * peak RSS of extraction on half of the files and on all of them (it should not grow).
 With --nj 2 the workers are forked from multiprocessing's fork server, not from the measured
 process, so their CPU time and memory are not in that row (hence "parent only").
@@ -151,11 +153,11 @@ def main() -> None:
         py = sys.executable
         conf = ["--conf", args.conf] if args.conf else []
 
-        def extract(nj: int, data_path: Path, tag: str) -> tuple[float, float, float]:
+        def extract(nj: int, data_path: Path, tag: str, *extra: str) -> tuple[float, float, float]:
             out = work / f"dump_{tag}"
             shutil.rmtree(out, ignore_errors=True)
             return run_measured([py, "-m", "vc.cli.extract", "--data", str(data_path), "--out", str(out),
-                                 "--nj", str(nj), "--no-progress", *conf])
+                                 "--nj", str(nj), "--no-progress", *conf, *extra])
 
         base_cmd = [py, __file__, "--baseline-worker", str(Path(data_dir) / "wav.scp"), str(cfg.sample_rate),
                     str(cfg.fft_size), str(cfg.mcep_dim), str(cfg.alpha)]
@@ -163,6 +165,7 @@ def main() -> None:
         nj1 = [extract(1, data_dir, f"nj1_{i}") for i in range(args.repeats)]
         nj2 = [extract(2, data_dir, f"nj2_{i}") for i in range(args.repeats)]
         half = extract(1, half_dir, "half")
+        lean = [extract(1, data_dir, f"lean_{i}", "--no-aperiodicity") for i in range(args.repeats)]
         imports_base = run_measured([py, "-c", "import warnings; warnings.simplefilter('ignore'); "
                                      "import numpy, pyworld, pysptk, soundfile, soxr"])
         imports_vc = run_measured([py, "-c", "import vc.cli.extract, vc.features.extract"])
@@ -173,6 +176,8 @@ def main() -> None:
             ("bare pyworld + per-frame pysptk", base[1] / secs, base[0], base[2]),
             ("vc-extract --nj 1", cpu1 / secs, wall1, max(r[2] for r in nj1)),
             ("vc-extract --nj 2 (parent only)", float("nan"), wall2, max(r[2] for r in nj2)),
+            ("vc-extract --nj 1 --no-aperiodicity", min(r[1] for r in lean) / secs, min(r[0] for r in lean),
+             max(r[2] for r in lean)),
             ("vc-extract --nj 1, half the files", half[1] / (secs * len(DataDir.load(half_dir).utts) / len(data.utts)),
              half[0], half[2]),
         ]
@@ -184,6 +189,7 @@ def main() -> None:
         print(f"CPU ratio without process start:        "
               f"{(cpu1 - imports_vc[1]) / (base[1] - imports_base[1]):.3f}x")
         print(f"wall speed-up --nj 1 -> --nj 2: {wall1 / wall2:.2f}x   (target >= 1.7x on 2 idle cores)")
+        print(f"CPU ratio --no-aperiodicity / full analysis: {min(r[1] for r in lean) / cpu1:.3f}x")
         print(f"peak RSS, half vs all files: {half[2]:.0f} vs {max(r[2] for r in nj1):.0f} MiB (flat = streaming)")
     finally:
         shutil.rmtree(work, ignore_errors=True)
