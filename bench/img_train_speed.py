@@ -12,7 +12,7 @@ usage:
   python bench/img_train_speed.py                                          # the StarGAN font recipe
   python bench/img_train_speed.py --config egs/fonts_v2/conf/stargan_v2.yaml --steps 40
   python bench/img_train_speed.py --variants eager,lazy4 --threads 1
-  python bench/img_train_speed.py --config egs/fonts_v2/conf/stargan_v2.yaml --variants eager,no_handoff
+  python bench/img_train_speed.py --config egs/fonts_v2/conf/stargan_v2.yaml --variants eager,no_handoff,loop_adam
 """
 from __future__ import annotations
 
@@ -28,7 +28,9 @@ from variants import print_ratios, run_variants, time_trainer, variant_names
 ROOT = Path(__file__).resolve().parents[1]
 #: name -> lazy regularisation interval (1: the penalty on every step)
 VARIANTS: dict[str, int] = {"eager": 1, "lazy2": 2, "lazy4": 4, "lazy8": 8, "lazy16": 16,
-                            "no_handoff": 1}  # G made again in the G phase (bench/variants.py)
+                            "no_handoff": 1,  # G made again in the G phase (bench/variants.py)
+                            "loop_adam": 1, "fused_adam": 1}  # trainer.adam_impl single / fused (eager: foreach)
+ADAM_VARIANTS = {"loop_adam": "single", "fused_adam": "fused"}
 
 
 def lazy_key(config: str) -> str:
@@ -59,6 +61,8 @@ def worker(args: argparse.Namespace) -> None:
     if args.threads >= 0:
         overrides["trainer.cpu_threads"] = args.threads
     overrides[lazy_key(args.config)] = VARIANTS[args.variant]
+    if args.variant in ADAM_VARIANTS:
+        overrides["trainer.adam_impl"] = ADAM_VARIANTS[args.variant]
     cfg, task_class = load(args.config, overrides)
     with tempfile.TemporaryDirectory() as out:
         trainer = Trainer(task_class(cfg), cfg.trainer, out, device="cpu", seed=cfg.seed, progress=False)

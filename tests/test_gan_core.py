@@ -245,6 +245,20 @@ def test_resume_is_bit_exact(tmp_path):
     assert rows_a == rows_b
 
 
+def test_foreach_adam_takes_the_loops_steps_to_the_bit(tmp_path):
+    """The default optimizer (foreach) is a faster form of torch's per-tensor loop, not another
+    arithmetic: the same run with either ends in the same tensors."""
+    runs = {}
+    for impl in ("foreach", "single"):
+        tr = Trainer(ToyTask(), _cfg(adam_impl=impl), tmp_path / impl, device="cpu", seed=3)
+        tr.fit()
+        runs[impl] = _all_tensors(tr)
+    assert runs["foreach"].keys() == runs["single"].keys()
+    for k in runs["single"]:
+        assert torch.equal(runs["foreach"][k], runs["single"][k]), k
+    assert TrainerConfig().adam_impl == "foreach"
+
+
 def test_phases_schedule_lr_decay_and_logging(tmp_path):
     tr = Trainer(ToyTask(n_critic=2), _cfg(max_steps=4, lr_decay_start=2), tmp_path, device="cpu")
     res = tr.fit()
