@@ -2,9 +2,9 @@
 # StarGAN v2 (Choi et al. 2020) on the rendered font set: the 3 families (Sans/Serif/Mono) are the
 # domains; bold and oblique are never labelled, so the model must discover them as "style" and
 # carry them over from a reference image. 13 glyphs are held out for testing. Training is 4000
-# steps on one thread, and the evaluation judges train beside it on the other core: 1263 s of the
-# 1292 s the whole recipe took on a 2-core VM on 2026-12-03 (the paper's model took 915 s of 968 s
-# on 2026-11-27, a faster day). Stages (select with --stage/--stop_stage):
+# steps on one thread, and the evaluation judges train beside it on the other core: 1086 s of the
+# 1114 s the whole recipe took on a 2-core VM without AVX-512 on 2026-12-03 (the paper's model took
+# 915 s of 968 s on 2026-11-27, a faster day). Stages (select with --stage/--stop_stage):
 #   0 render the font set   1 training   2 latent and reference grids of held-out glyphs
 #   3 evaluation: domain accuracy, diversity, bold/oblique transfer from references (+ targets)
 set -euo pipefail
