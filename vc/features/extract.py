@@ -91,7 +91,8 @@ def _existing_state(data: DataDir, out_dir: Path, cfg: FeatureConfig,
         else:
             clashes.append(f"{path}: {_differences(old, cfg)} (existing vs requested)")
     if incomplete:
-        log.info("%s: %d file(s) were extracted without aperiodicity; analysing them again with it", out_dir, incomplete)
+        log.info("%s: %d file(s) were extracted without aperiodicity; analysing them again with it",
+                 out_dir, incomplete)
     return done, clashes
 
 
