@@ -28,7 +28,7 @@ def one_step(make_task: Callable[[], GanTask], cfg, out_dir: Path, handoff: bool
         for phase in trainer.phases:
             if s % phase.every == 0:
                 logs.update({k: float(v) for k, v in trainer._run_phase(phase, batch, s).items()})
-        assert task.handoff.take(s) is None  # taken by the G phase, or never kept
+        assert not task.handoff.holding  # taken by the G phase, or never kept
     params = {k: [p.detach().clone() for p in m.parameters()] for k, m in trainer.nets.items()}
     return logs, params, len(calls)
 

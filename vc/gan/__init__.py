@@ -27,8 +27,8 @@ Pieces
     (cheaper than two small passes; exact for networks without batch statistics).
 ``handoff``
     ``FakeHandoff(dist)``: ``for_d(make, step, g_runs_this_step)`` makes a D phase's fakes and keeps
-    them with G's graph; ``take(step)`` hands them to the G phase of the same step (one G forward
-    fewer per step; off under DDP).
+    them with G's graph; ``for_g(make, step)`` hands them to the G phase of the same step, or makes
+    them there (one G forward fewer per step; off under DDP).
 ``conditioning``
     ``one_hot``, ``tile_code(code, like)``, ``concat_code(x, code)`` (1-D or 2-D maps), ``concat_map(x, cond)``,
     ``ConditionalInstanceNorm(num_features, code_dim)``, ``AdaIN(style_dim, num_features)``.

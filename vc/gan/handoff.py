@@ -3,7 +3,8 @@
 StarGAN-style steps run G on the same input twice: once without gradients for D's fake, once
 with them for G's losses. Between the two only D (and C) change, so the second forward gives
 the same tensor; making the first one with G's graph and keeping it saves one of G's forwards
-per step (about 7 % of a StarGAN-VC step on a CPU). Two cases keep the plain path:
+per step (about 3 % of a StarGAN-VC step on a 2-core CPU, bench/train_speed.py). Two cases keep
+the plain path:
 
 * the G phase does not run in this step (``n_critic`` > 1), so there is nobody to hand to;
 * DDP: G's gradients must flow from a forward through its DDP wrapper, which only G's own
@@ -46,7 +47,12 @@ class FakeHandoff(Generic[T]):
         self._kept = (step, out) if keep else None
         return _detached(out) if keep else out
 
-    def take(self, step: int) -> T | None:
-        """The fakes kept at ``step`` (once), or None: the G phase then makes its own."""
+    def for_g(self, make: Callable[[], T], step: int) -> T:
+        """The fakes kept at ``step`` (handed over once), else ``make()``: the G phase's own."""
         kept, self._kept = self._kept, None
-        return kept[1] if kept is not None and kept[0] == step else None
+        return kept[1] if kept is not None and kept[0] == step else make()
+
+    @property
+    def holding(self) -> bool:
+        """Whether fakes are kept that no G phase has taken yet."""
+        return self._kept is not None

@@ -55,7 +55,7 @@ class TrainerConfig:
     amp: str = "auto"
     # foreach | default (torch's choice: the per-tensor loop on CPUs) | fused | single (that loop). foreach
     # takes the same steps as the loop to the bit, in 5.5 ms instead of 9.8 per step of the StarGAN v2
-    # font config's optimizers (bench/img_train_speed.py); fused is faster still but rounds otherwise
+    # font config's optimizers (torch.profiler, 20 steps); fused is faster still but rounds otherwise
     adam_impl: str = "foreach"
     channels_last: bool = False
     compile: bool = False               # torch.compile each network's forward

@@ -160,9 +160,7 @@ class StarGANTask(GanTask):
     def _g_losses(self, G: nn.Module, D: nn.Module, b: ImageBatch, step: int) -> PhaseLosses:
         lc = self.cfg.loss
         assert self.space is not None
-        fake = self.handoff.take(step)  # the D phase's, when it kept it
-        if fake is None:
-            fake = G(b.x, b.label_trg)
+        fake = self.handoff.for_g(lambda: G(b.x, b.label_trg), step)  # the D phase's if it kept it
         out_fake, cls_fake = D(self._d_view(fake, step, 2))
         target = cls_target(self.space, b.label_trg)
         terms = {"adv": self.adv.g_loss(out_fake), "cls": classification_loss(cls_fake, target),

@@ -197,10 +197,7 @@ class StarGANv2Task(GanTask):
         metrics: dict[str, float | Tensor] = {}
         out_real = self._judged(D, self._d_view(x, step, 0), b.y_src, terms, metrics)
         if latent:
-            def make() -> tuple[Tensor, Tensor]:
-                s = nets["F"](b.z, b.y_trg)
-                return s, nets["G"](b.x, s)
-            _, fake = self.handoff.for_d(make, step, g_runs_this_step=True)
+            _, fake = self.handoff.for_d(lambda: self._latent_fake(nets, b), step, g_runs_this_step=True)
         else:
             with torch.no_grad():
                 fake = nets["G"](b.x, nets["E"](b.x_ref, b.y_trg))
@@ -210,14 +207,19 @@ class StarGANv2Task(GanTask):
             terms["reg"] = r1_penalty(out_real, x)
         return PhaseLosses(terms, {"reg": lc.lambda_reg * lc.reg_every, "cls": lc.lambda_cls}, metrics)
 
+    @staticmethod
+    def _latent_fake(nets: Mapping[str, nn.Module], b: V2Batch) -> tuple[Tensor, Tensor]:
+        """(s~ = F(z, y~), G(x, s~)): the latent-guided style code and fake."""
+        s = nets["F"](b.z, b.y_trg)
+        return s, nets["G"](b.x, s)
+
     def _g_losses(self, nets: Mapping[str, nn.Module], b: V2Batch, step: int, latent: bool) -> PhaseLosses:
         G, D = nets["G"], nets["D"]
         E = nets["E"] if latent else frozen(nets["E"])
-        kept = self.handoff.take(step) if latent else None  # D_latent's (s~, G(x, s~)), when it kept them
-        if kept is not None:
-            s_trg, fake = kept
+        if latent:  # D_latent's (s~, G(x, s~)) if it kept them
+            s_trg, fake = self.handoff.for_g(lambda: self._latent_fake(nets, b), step)
         else:
-            s_trg = nets["F"](b.z, b.y_trg) if latent else E(b.x_ref, b.y_trg)
+            s_trg = E(b.x_ref, b.y_trg)
             fake = G(b.x, s_trg)
         with torch.no_grad():  # the diversity term pushes only the first fake (the paper's)
             s_trg2 = nets["F"](b.z2, b.y_trg) if latent else E(b.x_ref2, b.y_trg)

@@ -129,9 +129,7 @@ class VoiceConversionTask(GanTask):
         lc = self.cfg.loss
         # G is told (with model.generator_voicing) the voicing its output will be synthesised with:
         # the source's, for the conversion and for the way back alike
-        fake = self.handoff.take(step)  # the D phase's, when it kept it
-        if fake is None:
-            fake = G(b["x"], b["c_tgt"], b["voiced"])
+        fake = self.handoff.for_g(lambda: G(b["x"], b["c_tgt"], b["voiced"]), step)  # the D phase's if kept
         cls_logits = C(fake)
         terms = {
             "adv": self.adv.g_loss(D(fake, b["c_tgt"], b["voiced"])),
