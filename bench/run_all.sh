@@ -10,3 +10,5 @@ for b in features train_speed img_train_speed convert_speed; do
 done
 echo "=== bench/slant_reader.py"  # takes no speed options
 python bench/slant_reader.py 2>&1 | tee bench/results/slant_reader.txt
+echo "=== bench/adam_step.py"  # needs a config
+python bench/adam_step.py --config egs/fonts_v2/conf/stargan_v2.yaml 2>&1 | tee bench/results/adam_step.txt

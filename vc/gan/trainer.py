@@ -54,8 +54,8 @@ class TrainerConfig:
     # auto (bf16 on CUDA, off on CPU) | native (auto + bf16 on CPUs with bf16 units) | bf16 | fp16 | off
     amp: str = "auto"
     # foreach | default (torch's choice: the per-tensor loop on CPUs) | fused | single (that loop). foreach
-    # takes the same steps as the loop to the bit, in 5.5 ms instead of 9.8 per step of the StarGAN v2
-    # font config's optimizers (torch.profiler, 20 steps); fused is faster still but rounds otherwise
+    # takes the same steps as the loop to the bit, in 5.8 ms instead of 9.6 per step on the StarGAN v2
+    # font config's networks (bench/adam_step.py); fused is faster still but rounds otherwise
     adam_impl: str = "foreach"
     channels_last: bool = False
     compile: bool = False               # torch.compile each network's forward
