@@ -3,9 +3,24 @@
 Every tunable of the toolkit lives in a dataclass so that a config is typed, documented in one
 place and recorded verbatim in each model bundle. YAML files may set any subset of fields;
 unknown keys are errors (a misspelt option must never be silently ignored).
+
+One vocabulary for every model (``vc.registry`` picks the model by the top-level ``model:``):
+
+- ``model``: the model's name; ``config_version``: the layout (:data:`CONFIG_VERSION`; older
+  layouts are migrated when read); ``seed``; ``device``;
+- ``net``: the networks' widths and depths; ``data``: what a batch is, including ``batch_size``;
+- ``optim``: Adam (``lr_*``, ``betas``, ``weight_decay``), ``n_critic`` and ``ema_beta``;
+- ``loss``: the objective: ``adversarial`` and ``lambda_*`` weights, with ``lambda_cyc`` the cycle
+  weight in every model;
+- ``trainer``: steps, schedule, checkpoints, precision (:class:`vc.gan.TrainerConfig`).
+
+One validation style: each dataclass checks its own values in ``__post_init__`` and raises
+:class:`ConfigError` naming the dotted key (cross-section checks sit in the top-level class's
+``__post_init__``), so an invalid config cannot be built, from YAML or from Python.
 """
 from __future__ import annotations
 
+import copy
 import dataclasses
 import os
 import types
@@ -15,12 +30,15 @@ from typing import Any, Iterable, Mapping, TypeVar
 
 import yaml
 
+from vc.errors import VCError
 from vc.fileio import atomic_write_text
 
 T = TypeVar("T")
 
+CONFIG_VERSION = 2  # the layout above; 1: before the registry (``schedule``, ``lambda_rec``, ...)
 
-class ConfigError(ValueError):
+
+class ConfigError(VCError, ValueError):
     """A config file or override does not fit its dataclass."""
 
 
@@ -112,28 +130,51 @@ def to_dict(cfg: Any) -> dict[str, Any]:
     return plain(cfg)
 
 
-def load_config(cls: type[T], path: str | os.PathLike | None = None,
-                overrides: Mapping[str, Any] | None = None) -> T:
-    """Load ``cls`` from a YAML file (missing file -> defaults) and apply dotted overrides.
+def read_yaml(path: str | os.PathLike) -> dict[str, Any]:
+    """The mapping in the YAML file ``path`` (empty file: ``{}``); a missing file, a syntax error or
+    a top level that is not a mapping is a ConfigError naming the file."""
+    p = Path(path)
+    if not p.is_file():
+        raise ConfigError(f"config file not found: {p}")
+    try:
+        data = yaml.safe_load(p.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
+        raise ConfigError(f"{p}: not valid YAML{at}: {getattr(exc, 'problem', None) or exc}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{p}: cannot read: {exc}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{p}: the top level must be a mapping of options")
+    return data
 
-    ``overrides`` maps dotted keys (``"optim.lr_g"``) to values; they win over the file.
-    """
-    data: dict[str, Any] = {}
-    if path is not None:
-        p = Path(path)
-        if not p.is_file():
-            raise ConfigError(f"config file not found: {p}")
-        loaded = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
-        if not isinstance(loaded, dict):
-            raise ConfigError(f"{p}: top level must be a mapping")
-        data = loaded
-    for key, value in (overrides or {}).items():
-        node = data
+
+def apply_overrides(data: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of ``data`` with dotted ``overrides`` (``{"optim.lr_g": 1e-4}``) set; they win."""
+    out = copy.deepcopy(dict(data))
+    for key, value in overrides.items():
+        node = out
         parts = key.split(".")
         for part in parts[:-1]:
-            node = node.setdefault(part, {})
+            child = node.get(part)
+            if not isinstance(child, dict):
+                child = node[part] = {}
+            node = child
         node[parts[-1]] = value
-    return from_dict(cls, data)
+    return out
+
+
+def load_config(cls: type[T], path: str | os.PathLike | None = None,
+                overrides: Mapping[str, Any] | None = None) -> T:
+    """Load ``cls`` from a YAML file (``None``: defaults) and apply dotted overrides.
+
+    For a model's config use :func:`vc.registry.load_model_config`, which also picks the model
+    and migrates older layouts; this is for configs of one fixed class (features, ...).
+    """
+    data = read_yaml(path) if path is not None else {}
+    return from_dict(cls, apply_overrides(data, overrides or {}))
 
 
 def save_config(cfg: Any, path: str | os.PathLike) -> None:

@@ -7,6 +7,7 @@ all-zero file that slips through only shows up hours later as a NaN loss or a si
 from __future__ import annotations
 
 import numpy as np
+from vc.errors import VCError
 
 #: A wave whose absolute peak is below this fraction of full scale (1.0) counts as silent.
 #: 1e-4 is -80 dBFS: below the least significant bit of 8-bit audio and a few LSBs of 16-bit
@@ -14,7 +15,7 @@ import numpy as np
 SILENCE_PEAK = 1e-4
 
 
-class AudioError(ValueError):
+class AudioError(VCError, ValueError):
     """Audio that cannot be used; ``str(e)`` is ``"<path or name>: <reason>"``."""
 
     def __init__(self, path: object, reason: str) -> None:

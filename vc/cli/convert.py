@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from vc.logutil import setup_logging
+from vc.errors import VCError
 
 if TYPE_CHECKING:
     from vc.convert.converter import ConverterOptions
@@ -46,7 +47,7 @@ exit status: 0 on success; 1 on bad input, a missing model, or any failed conver
 """
 
 
-class CliError(Exception):
+class CliError(VCError):
     """An error to print without a traceback (the message already says what to do)."""
 
 

@@ -32,6 +32,7 @@ from vc.convert.manifest import ManifestRow, read_failed, shard_suffix, write_fa
 from vc.data import DataDir
 from vc.features.parallel import single_thread_env, start_worker_server
 from vc.fileio import atomic_write_text, remove_stale_temp_files
+from vc.errors import VCError
 
 if TYPE_CHECKING:  # torch is imported when the model is loaded
     from vc.convert.converter import Converter, ConverterOptions
@@ -43,7 +44,7 @@ log = logging.getLogger(__name__)
 SETTINGS_FILE = "convert.json"
 
 
-class BatchError(ValueError):
+class BatchError(VCError, ValueError):
     """A batch run that cannot start (bad targets, output folder made with other settings...)."""
 
 

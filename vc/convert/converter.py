@@ -37,6 +37,7 @@ from vc.features import FeatureConfig, Features, SpeakerStats, analyze
 from vc.features.config import F0_METHODS
 from vc.features.heap import retain_freed_memory
 from vc.vocoder import synthesize
+from vc.errors import VCError
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +48,7 @@ BASELINES = ("stats",)
 MAX_PEAK = 0.99
 
 
-class ConversionError(ValueError):
+class ConversionError(VCError, ValueError):
     """A conversion that cannot be done as asked; the message says why."""
 
 

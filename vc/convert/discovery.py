@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
+from vc.errors import VCError
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +26,7 @@ TRAIN_HINT = (
 )
 
 
-class ModelNotFoundError(FileNotFoundError):
+class ModelNotFoundError(VCError, FileNotFoundError):
     """No usable model bundle; the message says how to get one."""
 
 

@@ -93,7 +93,7 @@ def fold_batchnorms(model: nn.Module) -> int:
 
 
 @dataclass(frozen=True)
-class Phase:
+class SubpixelPhase:
     """One output phase of a strided transposed convolution as a plain convolution: output
     pixels ``(row * sh + rh, col * sw + rw)`` are ``conv2d(x, weight, padding=padding)`` cropped
     to ``[crop_h : crop_h + H, crop_w : crop_w + W]`` (``H, W`` the input's size)."""
@@ -105,7 +105,7 @@ class Phase:
     crop: tuple[int, int]
 
 
-def subpixel_phases(deconv: nn.ConvTranspose2d) -> list[Phase] | None:
+def subpixel_phases(deconv: nn.ConvTranspose2d) -> list[SubpixelPhase] | None:
     """The ``sh * sw`` plain convolutions that together compute ``deconv`` (``None`` when it is
     not a strided transposed convolution whose output is exactly ``stride`` times its input).
 
@@ -137,7 +137,7 @@ def subpixel_phases(deconv: nn.ConvTranspose2d) -> list[Phase] | None:
     for rh, (rows, pad_h, crop_h) in enumerate(axes[0]):
         for rw, (cols, pad_w, crop_w) in enumerate(axes[1]):
             w = weight[:, :, rows][:, :, :, cols].transpose(0, 1).contiguous()
-            phases.append(Phase(rh, rw, w, (pad_h, pad_w), (crop_h, crop_w)))
+            phases.append(SubpixelPhase(rh, rw, w, (pad_h, pad_w), (crop_h, crop_w)))
     return phases
 
 

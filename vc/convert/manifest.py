@@ -15,12 +15,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from vc.fileio import atomic_write_text
+from vc.errors import VCError
 
 MANIFEST_HEADER = ("utt", "src_spk", "tgt_spk", "path")
 FAILED_HEADER = ("utt", "tgt_spk", "reason")
 
 
-class ManifestError(ValueError):
+class ManifestError(VCError, ValueError):
     """A manifest file that does not follow docs/formats.md."""
 
 

@@ -13,13 +13,14 @@ import unicodedata
 from collections import Counter
 
 from vc.data.datadir import DataDir
+from vc.errors import VCError
 
 log = logging.getLogger(__name__)
 
 SPLITS = ("train", "dev", "eval")
 
 
-class SplitError(ValueError):
+class SplitError(VCError, ValueError):
     """The requested split is impossible (too few sentences, a speaker would lose all training data, ...)."""
 
 

@@ -11,11 +11,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from vc.fileio import atomic_write_text
+from vc.errors import VCError
 
 _LINE = re.compile(r"(\S+)(?:[ \t]+(.*))?")
 
 
-class DataDirError(ValueError):
+class DataDirError(VCError, ValueError):
     """A data dir or table is broken; the message lists every problem, one per line."""
 
     def __init__(self, problems: list[str], header: str | None = None) -> None:

@@ -12,6 +12,7 @@ import logging
 from typing import Protocol, runtime_checkable
 
 import numpy as np
+from vc.errors import VCError
 
 log = logging.getLogger(__name__)
 
@@ -19,7 +20,7 @@ INSTALL_HINT = 'pip install "stargan-vc[eval]"  (or: pip install resemblyzer)'
 ENCODERS = ("resemblyzer", "mfcc")
 
 
-class SpeakerEncoderUnavailable(RuntimeError):
+class SpeakerEncoderUnavailable(VCError, RuntimeError):
     """The requested speaker encoder cannot be used here; the message says how to get it."""
 
 

@@ -28,11 +28,12 @@ from vc.features.parallel import imap_jobs
 from vc.features.storage import FeatureFileError, feature_path, has_aperiodicity, read_settings, save_features
 from vc.features.world import analyze
 from vc.fileio import atomic_write_text, remove_stale_temp_files
+from vc.errors import VCError
 
 log = logging.getLogger(__name__)
 
 
-class ExtractionError(RuntimeError):
+class ExtractionError(VCError, RuntimeError):
     """The job cannot run as asked (settings clash with existing files, unfinished shards)."""
 
 

@@ -21,13 +21,14 @@ from vc.features.config import FeatureConfig
 from vc.features.storage import load_features
 from vc.features.world import Features
 from vc.fileio import atomic_path
+from vc.errors import VCError
 
 log = logging.getLogger(__name__)
 
 _KEYS = ("speakers", "lf0_mean", "lf0_std", "mcep_mean", "mcep_std", "num_frames", "num_voiced", "settings")
 
 
-class StatsError(ValueError):
+class StatsError(VCError, ValueError):
     """Statistics cannot be computed or loaded (e.g. a speaker without voiced frames)."""
 
 

@@ -16,11 +16,12 @@ from vc.config import ConfigError
 from vc.features.config import FeatureConfig
 from vc.features.world import Features
 from vc.fileio import atomic_path
+from vc.errors import VCError
 
 _ARRAYS = ("f0", "mcep", "bap")
 
 
-class FeatureFileError(ValueError):
+class FeatureFileError(VCError, ValueError):
     """A feature file is missing, unreadable or inconsistent; ``str(e)`` starts with its path."""
 
 

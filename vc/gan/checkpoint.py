@@ -18,6 +18,7 @@ from typing import Any
 import torch
 
 from vc.fileio import atomic_path, atomic_write_text, remove_stale_temp_files
+from vc.errors import VCError
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +26,7 @@ _STEP_RE = re.compile(r"^step_(\d+)\.pt$")
 LATEST = "latest"
 
 
-class CheckpointError(RuntimeError):
+class CheckpointError(VCError, RuntimeError):
     """A checkpoint is missing, truncated, corrupt or not loadable safely."""
 
 

@@ -22,7 +22,7 @@ import torch.nn as nn
 from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 
-from vc.config import ConfigError
+from vc.config import ConfigError, choice_problem
 from vc.gan.checkpoint import CheckpointManager, load_checkpoint
 from vc.gan.ema import EMA
 from vc.gan.metrics import MetricLogger
@@ -30,6 +30,7 @@ from vc.gan.runtime import (DistInfo, autocast, get_rng_state, init_distributed,
                             seed_everything, set_rng_state)
 from vc.gan.schedules import linear_decay_factor
 from vc.gan.task import GanTask, OptimizerSpec, Phase, PhaseLosses, TrainContext
+from vc.errors import VCError
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +38,7 @@ ADAM_IMPLS = ("default", "foreach", "fused", "single")
 CHECKPOINT_FORMAT = 1
 
 
-class NonFiniteLossError(RuntimeError):
+class NonFiniteLossError(VCError, RuntimeError):
     """A loss term became NaN or infinite; the message names the step, phase and term."""
 
 
@@ -62,18 +63,22 @@ class TrainerConfig:
     find_unused_parameters: bool = False  # DDP option for networks with branches unused in a phase
     cpu_threads: int = 0                # torch intra-op threads on the CPU; 0 = every core this process may use
 
-    def validate(self) -> None:
+    def __post_init__(self) -> None:
+        problems = []
         if self.max_steps < 1:
-            raise ValueError(f"max_steps must be >= 1, got {self.max_steps}")
+            problems.append(f"trainer.max_steps must be >= 1, got {self.max_steps}")
         for name in ("log_every", "checkpoint_every", "keep_checkpoints"):
             if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+                problems.append(f"trainer.{name} must be >= 1, got {getattr(self, name)}")
         if self.cpu_threads < 0:
-            raise ValueError(f"cpu_threads must be >= 0, got {self.cpu_threads}")
+            problems.append(f"trainer.cpu_threads must be >= 0, got {self.cpu_threads}")
         if self.sample_every < 0:
-            raise ValueError(f"sample_every must be >= 0, got {self.sample_every}")
-        if self.adam_impl not in ADAM_IMPLS:
-            raise ValueError(f"adam_impl must be one of {', '.join(ADAM_IMPLS)}, got {self.adam_impl!r}")
+            problems.append(f"trainer.sample_every must be >= 0, got {self.sample_every}")
+        problem = choice_problem("trainer.adam_impl", self.adam_impl, ADAM_IMPLS)
+        if problem:
+            problems.append(problem)
+        if problems:
+            raise ConfigError("; ".join(problems))
 
 
 @dataclass
@@ -105,7 +110,6 @@ class Trainer:
 
     def __init__(self, task: GanTask, cfg: TrainerConfig, out_dir: str | Path, *, device: str = "auto",
                  seed: int = 0, progress: bool = True):
-        cfg.validate()
         self.progress = progress
         self.task = task
         self.cfg = cfg

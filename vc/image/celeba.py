@@ -25,6 +25,7 @@ from tqdm import tqdm
 
 from vc.fileio import atomic_write_text
 from vc.image.imageio import ImageError, load_prepared, save_image
+from vc.errors import VCError
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +37,7 @@ PREPARE_FILE = "prepare.json"
 PARTITIONS = {"train": 0, "val": 1, "test": 2}
 
 
-class LayoutError(ValueError):
+class LayoutError(VCError, ValueError):
     """A CelebA-layout file is missing or malformed (the message names the file and line)."""
 
 

@@ -23,13 +23,14 @@ from vc.image import celeba
 from vc.image.config import ImageDataConfig
 from vc.image.imageio import IMAGE_SUFFIXES, load_tensor
 from vc.image.labels import LabelSpace
+from vc.errors import VCError
 
 log = logging.getLogger(__name__)
 
 SPLIT_NAMES = ("train", "test")
 
 
-class DataError(ValueError):
+class DataError(VCError, ValueError):
     """The data on disk does not fit the config (the message names the path and the reason)."""
 
 

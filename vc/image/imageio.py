@@ -15,11 +15,12 @@ import torch
 from PIL import Image, UnidentifiedImageError
 
 from vc.fileio import atomic_path
+from vc.errors import VCError
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp")
 
 
-class ImageError(ValueError):
+class ImageError(VCError, ValueError):
     """An image file cannot be read or does not fit the model (the message names the file)."""
 
 

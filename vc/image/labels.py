@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 from typing import Mapping, Sequence
 
 import torch
+from vc.errors import VCError
 
 
-class LabelError(ValueError):
+class LabelError(VCError, ValueError):
     """An attribute name or assignment does not fit the label space."""
 
 

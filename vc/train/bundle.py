@@ -23,6 +23,7 @@ from vc.gan.checkpoint import CheckpointError, CheckpointManager, load_checkpoin
 from vc.models.stargan_vc import build_stargan_vc, generator_conditioning, speaker_code
 from vc.train.config import TrainConfig
 from vc.train.data import denormalize_mcep, normalize_mcep
+from vc.errors import VCError
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +33,7 @@ STATS = "stats.npz"
 CHECKPOINTS = "checkpoints"
 
 
-class BundleError(ValueError):
+class BundleError(VCError, ValueError):
     """A model bundle is missing a file or is inconsistent; the message names the path."""
 
 

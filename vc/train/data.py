@@ -25,6 +25,7 @@ from tqdm import tqdm
 
 from vc.data import read_scp
 from vc.features import FeatureConfig, SpeakerStats, load_features, read_feats_scp
+from vc.errors import VCError
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +33,7 @@ log = logging.getLogger(__name__)
 MIN_STD = 1e-8
 
 
-class TrainDataError(ValueError):
+class TrainDataError(VCError, ValueError):
     """The feature dump cannot be used with these statistics; the message names the file."""
 
 

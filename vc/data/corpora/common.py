@@ -19,11 +19,12 @@ from tqdm import tqdm
 
 from vc.audio import AUDIO_EXTENSIONS
 from vc.data.datadir import DataDir
+from vc.errors import VCError
 
 log = logging.getLogger(__name__)
 
 
-class CorpusError(ValueError):
+class CorpusError(VCError, ValueError):
     """The corpus on disk cannot be prepared; the message lists every problem, one per line."""
 
     def __init__(self, problems: list[str] | str) -> None:
