@@ -29,6 +29,7 @@ from vc.gan.metrics import MetricLogger
 from vc.gan.runtime import (DistInfo, autocast, get_rng_state, init_distributed, resolve_amp, resolve_device,
                             seed_everything, set_rng_state)
 from vc.gan.schedules import linear_decay_factor
+from vc.gan.seeds import PROCESS, stream_seed
 from vc.gan.task import GanTask, OptimizerSpec, Phase, PhaseLosses, TrainContext
 from vc.errors import VCError
 
@@ -132,7 +133,7 @@ class Trainer:
         self.info = init_distributed(kind)
         self.device = resolve_device(self.device_spec, self.info, self.cfg.cpu_threads)
         self.amp_dtype = resolve_amp(self.cfg.amp, self.device)
-        seed_everything(self.seed + self.info.rank)
+        seed_everything(stream_seed(self.seed, PROCESS, self.info.rank))
         ctx = TrainContext(self.device, self.info, self.seed, self.out_dir, self.amp_dtype)
         self.task.setup(ctx)
         self.nets = {k: m.to(self.device) for k, m in self.task.build_networks().items()}
