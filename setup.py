@@ -14,6 +14,7 @@ CONSOLE_SCRIPTS = [
     "vc-train=vc.cli.train:main",
     "vc-convert=vc.cli.convert:main",
     "vc-evaluate=vc.cli.evaluate:main",
+    "vc-assess=vc.cli.assess:main",
     "vc-img-train=vc.cli.img_train:main",
     "vc-img-translate=vc.cli.img_translate:main",
     "vc-img-evaluate=vc.cli.img_evaluate:main",

@@ -22,29 +22,29 @@ IMPLS = ("single", "foreach", "fused")
 
 
 def build_networks(config: str) -> tuple[dict, int]:
-    """The config's networks (CPU) and its CPU thread setting."""
+    """The config's networks (CPU) and its CPU thread setting; the model is the one the config's
+    top-level ``model:`` names (``vc.registry``; a config of the layout before config_version 2
+    with a ``schedule:`` section is StarGAN-VC's)."""
     sys.path.insert(0, str(ROOT))
-    from vc.image.config_v2 import config_model
+    import dataclasses
 
-    import yaml
+    from vc.config import read_yaml
+    from vc.registry import config_from_mapping, get
 
-    model = config_model(config)
-    raw = yaml.safe_load(Path(config).read_text(encoding="utf-8")) or {}
-    if model == "stargan_v2":
-        from vc.config import load_config
-        from vc.image.config_v2 import StarGANv2TrainConfig
-        from vc.image.task_v2 import build_networks_v2
-
-        cfg = load_config(StarGANv2TrainConfig, config)
-        return build_networks_v2(cfg, len(cfg.domains)), cfg.trainer.cpu_threads
-    if "schedule" not in raw:  # StarGAN-VC configs have a schedule section, image configs a trainer
+    data = read_yaml(config)
+    name = data.get("model") if isinstance(data.get("model"), str) else (
+        "stargan_vc" if "schedule" in data else "stargan")
+    entry = get(name)
+    if entry.name == "stargan":
         raise SystemExit("StarGAN (v1) configs need their data set's label space; give a StarGAN-VC or v2 config")
-    from vc.models.stargan_vc import build_stargan_vc
-    from vc.train.config import load_train_config
+    _, cfg = config_from_mapping(data, entry.family, where=config)
+    if entry.name == "stargan_v2":
+        from vc.stargan_v2.task import build_networks as build_v2
 
-    cfg = load_train_config(config)
-    cfg.model.num_speakers, cfg.model.mcep_dim = 4, 36
-    return build_stargan_vc(cfg.model), cfg.schedule.cpu_threads
+        return build_v2(cfg, len(cfg.domains)), cfg.trainer.cpu_threads
+    from vc.stargan_vc.networks import build_stargan_vc
+
+    return build_stargan_vc(dataclasses.replace(cfg.net, num_speakers=4, mcep_dim=36)), cfg.trainer.cpu_threads
 
 
 def main() -> None:

@@ -93,14 +93,14 @@ def bare_synthesis(f0: np.ndarray, sp: np.ndarray, ap: np.ndarray, cfg) -> np.nd
     return pyworld.synthesize(f0, sp, ap, cfg.sample_rate, frame_period=cfg.frame_period)
 
 
-def build_bundle(root: Path, sample_rate: int, f0_method: str = "dio", model: dict | None = None) -> Path:
+def build_bundle(root: Path, sample_rate: int, f0_method: str = "dio", net: dict | None = None) -> Path:
     from vc.convert.synthetic import random_bundle, speaker_waves
     from vc.features import FeatureConfig
 
     waves = speaker_waves({"low": 110.0, "mid": 160.0, "high": 230.0, "higher": 280.0}, sample_rate,
                           utts=3, duration=3.0)
     return random_bundle(root / "exp" / "random_default", waves,
-                         FeatureConfig(sample_rate=sample_rate, f0_method=f0_method), model=model)
+                         FeatureConfig(sample_rate=sample_rate, f0_method=f0_method), net=net)
 
 
 def measure_one_core(model: Path, durations: list[float], repeats: int,
@@ -202,8 +202,8 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", help="model bundle (default: random weights, default model size)")
     p.add_argument("--sample-rate", type=int, default=16000, help="rate of the generated bundle (default 16000)")
-    p.add_argument("--train-config", help="take the generated bundle's architecture from this training YAML's "
-                   "model section (e.g. egs/demo/conf/train.yaml); default: the default model size")
+    p.add_argument("--train-config", help="take the generated bundle's architecture from this StarGAN-VC training "
+                   "YAML's net section (e.g. egs/demo/conf/train.yaml); default: the default model size")
     p.add_argument("--f0-method", default="dio", choices=["dio", "harvest"],
                    help="F0 tracker of the generated bundle (default dio)")
     p.add_argument("--repeats", type=int, default=3, help="runs per timing; the best is kept (default 3)")
@@ -227,19 +227,20 @@ def main() -> None:
             t = time.perf_counter()
             arch = None
             if args.train_config:
-                import yaml
+                from vc.config import to_dict
+                from vc.registry import VOICE, load_model_config
 
-                arch = (yaml.safe_load(Path(args.train_config).read_text(encoding="utf-8")) or {}).get("model")
+                arch = to_dict(load_model_config(args.train_config, VOICE)[1].net)
             model = build_bundle(work, args.sample_rate, args.f0_method, arch)
             print(f"built a random-weight bundle of the default model size in {time.perf_counter() - t:.1f} s: {model}")
-        from vc.train.bundle import load_bundle_config, read_speakers
+        from vc.voice.bundle import load_bundle_config, read_speakers
 
-        cfg = load_bundle_config(model)
+        cfg = load_bundle_config(model)[1]
         load_before = os.getloadavg()[0]
         durations = [float(d) for d in args.durations.split(",")]
         rows, n_params, resolved = measure_one_core(model, durations, args.repeats, args.precision)
         load_after = os.getloadavg()[0]
-        print(f"model: {model} ({cfg.model.num_speakers} speakers, mcep_dim {cfg.model.mcep_dim}, "
+        print(f"model: {model} ({cfg.model}, {cfg.net.num_speakers} speakers, mcep_dim {cfg.net.mcep_dim}, "
               f"G {n_params / 1e6:.2f} M parameters, {resolved} (--precision {args.precision})), "
               f"features {cfg.features}")
         print("\none core (torch.set_num_threads(1), OMP/MKL/OPENBLAS_NUM_THREADS=1): CPU seconds, best of "

@@ -6,7 +6,7 @@ compute it on every K-th step only, weighted by K (``loss.gp_every`` / ``loss.re
 lazy regularisation of StyleGAN2). Every variant runs in its own process through the real
 ``vc.gan.Trainer`` step on a font set rendered here at the config's image size, and is reported
 against the eager step measured in the same run. What a variant does to the *results* is not
-measured here: see egs/fonts/README.md.
+measured here: see docs/experiments/image_configs.md.
 
 usage:
   python bench/img_train_speed.py                                          # the StarGAN font recipe
@@ -33,24 +33,24 @@ VARIANTS: dict[str, int] = {"eager": 1, "lazy2": 2, "lazy4": 4, "lazy8": 8, "laz
 ADAM_VARIANTS = {"loop_adam": "single", "fused_adam": "fused"}
 
 
-def lazy_key(config: str) -> str:
-    """The config field that spaces out the model's penalty (StarGAN: WGAN-GP; v2: R1)."""
-    from vc.image.config_v2 import config_model
+#: model -> the config field that spaces out its penalty (StarGAN: WGAN-GP; v2: R1)
+LAZY_KEYS = {"stargan": "loss.gp_every", "stargan_v2": "loss.reg_every"}
 
-    return "loss.reg_every" if config_model(config) == "stargan_v2" else "loss.gp_every"
+
+def lazy_key(config: str) -> str:
+    """The config field that spaces out the penalty of the model ``config`` names."""
+    from vc.config import read_yaml
+    from vc.registry import IMAGE, model_name
+
+    return LAZY_KEYS[model_name(read_yaml(config), IMAGE, config)]
 
 
 def load(config: str, overrides: dict):
-    """(config, task class) for a StarGAN or StarGAN v2 config file."""
-    from vc.config import load_config
-    from vc.image.config import ImageTrainConfig
-    from vc.image.config_v2 import StarGANv2TrainConfig, config_model
-    from vc.image.task import StarGANTask
-    from vc.image.task_v2 import StarGANv2Task
+    """(config, task class) for an image model's config file (its model by ``vc.registry``)."""
+    from vc.registry import IMAGE, load_model_config
 
-    if config_model(config) == "stargan_v2":
-        return load_config(StarGANv2TrainConfig, config, overrides), StarGANv2Task
-    return load_config(ImageTrainConfig, config, overrides), StarGANTask
+    entry, cfg = load_model_config(config, IMAGE, overrides)
+    return cfg, entry.resolve("task")
 
 
 def worker(args: argparse.Namespace) -> None:
@@ -98,7 +98,7 @@ def main() -> None:
                        "--warmup", str(args.warmup), "--threads", str(args.threads)]
         results = run_variants(__file__, names, worker_args)
     params = results[0]["params"] if results else "?"
-    print_ratios(results, f"config {args.config}, {cfg.data.image_size} px, batch {cfg.optim.batch_size}, "
+    print_ratios(results, f"config {args.config}, {cfg.data.image_size} px, batch {cfg.data.batch_size}, "
                  f"{params} parameters, {os.cpu_count()} CPUs", args.out)
 
 

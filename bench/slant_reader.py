@@ -1,6 +1,6 @@
 """The StarGAN v2 slant machinery on the rendered font set: resampling blur and slant readers.
 
-Two questions behind ``net.slant`` (vc/image/slant.py), answered on the glyphs that the font
+Two questions behind ``net.slant`` (vc/stargan_v2/slant.py), answered on the glyphs that the font
 recipe renders (``egs/fonts_v2/conf/render.yaml``), held-out glyphs apart:
 
 1. How much does a shear blur a glyph? The slant generator shears each image twice (its input
@@ -26,7 +26,7 @@ import torch.nn.functional as F
 
 from vc.config import load_config
 from vc.image.fonts import STYLES, FontRenderConfig, render_glyph, select_glyphs
-from vc.image.slant import ProfileSlantReader
+from vc.stargan_v2.slant import ProfileSlantReader
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -21,17 +21,17 @@ from pathlib import Path
 
 from variants import print_ratios, run_variants, time_trainer, variant_names
 
-# name -> (schedule overrides, extra environment)
+# name -> (trainer overrides, extra environment)
 VARIANTS: dict[str, tuple[dict, dict]] = {
     "eager": ({}, {}),
     "no_handoff": ({}, {}),  # G made again in the G phase (bench/variants.py)
-    "threads1": ({"schedule.cpu_threads": 1}, {}),
+    "threads1": ({"trainer.cpu_threads": 1}, {}),
     "omp_passive": ({}, {"OMP_WAIT_POLICY": "PASSIVE"}),
-    "foreach_adam": ({"schedule.adam_impl": "foreach"}, {}),
-    "fused_adam": ({"schedule.adam_impl": "fused"}, {}),
-    "channels_last": ({"schedule.channels_last": True}, {}),
-    "compile": ({"schedule.compile": True}, {}),
-    "bf16": ({"schedule.amp": "bf16"}, {}),
+    "foreach_adam": ({"trainer.adam_impl": "foreach"}, {}),
+    "fused_adam": ({"trainer.adam_impl": "fused"}, {}),
+    "channels_last": ({"trainer.channels_last": True}, {}),
+    "compile": ({"trainer.compile": True}, {}),
+    "bf16": ({"trainer.amp": "bf16"}, {}),
 }
 
 
@@ -63,18 +63,18 @@ def worker(args: argparse.Namespace) -> None:
     """Time ``args.steps`` training steps after ``args.warmup``; print one JSON line."""
     from vc.features import SpeakerStats
     from vc.gan import Trainer
-    from vc.train.bundle import resolve_config
-    from vc.train.config import load_train_config
-    from vc.train.task import VoiceConversionTask
+    from vc.registry import VOICE, load_model_config
+    from vc.stargan_vc.bundle import resolve_config
+    from vc.stargan_vc.task import StarGANVCTask
 
     overrides = dict(VARIANTS[args.variant][0])
     overrides.update({"data.batch_size": args.batch, "data.segment_frames": args.frames,
-                      "schedule.max_steps": args.warmup + args.steps})
-    cfg = load_train_config(args.config, overrides)
+                      "trainer.max_steps": args.warmup + args.steps})
+    _, cfg = load_model_config(args.config, VOICE, overrides)
     stats = SpeakerStats.load(args.stats)
     cfg = resolve_config(cfg, stats)
     with tempfile.TemporaryDirectory() as out:
-        trainer = Trainer(VoiceConversionTask(cfg, args.feats, stats, progress=False), cfg.schedule, out,
+        trainer = Trainer(StarGANVCTask(cfg, args.feats, stats, progress=False), cfg.trainer, out,
                           device="cpu", progress=False)
         record = time_trainer(trainer, args.variant, args.warmup, args.steps)
     print(json.dumps(record))
@@ -99,11 +99,11 @@ def main() -> None:
     names = variant_names(p, args.variants, list(VARIANTS))
     with tempfile.TemporaryDirectory() as tmp:
         sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-        from vc.train.config import load_train_config
+        from vc.registry import VOICE, load_model_config
 
         mcep_dim = 36
         feats, stats = make_dump(Path(tmp), speakers=4, utts=6, frames=600, mcep_dim=mcep_dim)
-        load_train_config(args.config)  # validate before spawning workers
+        load_model_config(args.config, VOICE)  # validate before spawning workers
         worker_args = ["--feats", str(feats), "--stats", str(stats), "--batch", str(args.batch),
                        "--frames", str(args.frames), "--steps", str(args.steps), "--warmup", str(args.warmup)]
         worker_args += ["--config", args.config] if args.config else []

@@ -62,16 +62,21 @@ img_stage_grid() {
 }
 
 # img_stage_evaluate: attribute accuracy (and L1/PSNR to ground truth where the data has it) of
-# the translations vs the identity baseline; trains the judging classifier on first use.
+# the translations vs the identity baseline (StarGAN; StarGAN v2: domain accuracy, diversity,
+# style transfer); trains the judging classifiers on first use. Writes $exp/eval.{json,txt} and
+# $exp/RESULTS.md (environment and tables, from eval.json; copy it to the recipe's RESULTS.md to
+# publish a run).
 img_stage_evaluate() {
   local stamp=$exp/.evaluate.done key="limit=$eval_limit data=$data"
   if stamp_ok "$stamp" "$key" "$exp/checkpoints/latest" "$exp/eval.json"; then
     echo "$exp/eval.json is up to date; the table:"
     cat "$exp/eval.txt"
+    [ -f "$exp/RESULTS.md" ] || vc-evaluate --results-md "$exp/RESULTS.md" "$exp/eval.json"
     return 0
   fi
   vc-img-evaluate --model "$exp" --data "$data" --limit "$eval_limit" --device "$device" \
     --out "$exp/eval.json" | tee "$exp/eval.txt.tmp"
   mv -f -- "$exp/eval.txt.tmp" "$exp/eval.txt"
+  vc-evaluate --results-md "$exp/RESULTS.md" "$exp/eval.json"
   stamp_write "$stamp" "$key" "$exp/checkpoints/latest" "$exp/eval.json"
 }

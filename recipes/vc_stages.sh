@@ -72,7 +72,7 @@ vc_stage_train() {
     --exp "$exp" --seed "${train_seed:-$seed}")
   [ -z "$max_steps" ] || args+=(--max-steps "$max_steps")
   # 1 on a machine busy with other work: several threads there wait on each other (~5x slower).
-  [ -z "${train_threads:-}" ] || args+=(--set "schedule.cpu_threads=$train_threads")
+  [ -z "${train_threads:-}" ] || args+=(-o "trainer.cpu_threads=$train_threads")
   if [ -f "$exp/checkpoints/latest" ]; then
     echo "resuming from $exp/checkpoints/$(cat "$exp/checkpoints/latest")"
     args+=(--resume)
@@ -118,9 +118,10 @@ vc_stage_convert() {
 }
 
 # vc_stage_evaluate: stage 5, MCD / F0 / speaker scores of model, baseline and no conversion
-# (vc-evaluate adds the "none" row itself), a table on screen and the HTML sample page in
+# (vc-evaluate adds the "none" row itself), a table on screen, the HTML sample page in
 # $exp/samples (index.html, audio/, img/), beside the per-step validation samples that vc-train
-# keeps there (step_N/).
+# keeps there (step_N/), and $exp/RESULTS.md (environment and tables, from scores.json; copy it
+# to the recipe's RESULTS.md to publish a run).
 vc_stage_evaluate() {
   local model=$exp/convert/eval/manifest.tsv baseline=$exp/convert_baseline/eval/manifest.tsv
   local stamp=$exp/.evaluate.done key="speaker_encoder=$speaker_encoder"
@@ -130,12 +131,14 @@ vc_stage_evaluate() {
   if stamp_ok "$stamp" "$key" "${inputs[@]}"; then
     echo "$exp/scores.json is up to date; the table:"
     [ -f "$exp/scores.txt" ] && cat "$exp/scores.txt"
+    [ -f "$exp/RESULTS.md" ] || vc-evaluate --results-md "$exp/RESULTS.md" "$exp/scores.json"
     return 0
   fi
   vc-evaluate --manifest "$model" --label stargan-vc --manifest "$baseline" --label baseline \
     --ref-data data/eval --model "$exp" --speaker-encoder "$speaker_encoder" \
     --out "$exp/scores.json" --page "$exp/samples" --nj "$nj" --no-progress | tee "$exp/scores.txt.tmp"
   mv -f -- "$exp/scores.txt.tmp" "$exp/scores.txt"
+  vc-evaluate --results-md "$exp/RESULTS.md" "$exp/scores.json"
   stamp_write "$stamp" "$key" "${inputs[@]}"
-  echo "scores: $exp/scores.json; listening page: $exp/samples/index.html"
+  echo "scores: $exp/scores.json, $exp/RESULTS.md; listening page: $exp/samples/index.html"
 }

@@ -17,7 +17,7 @@ from vc.cli.convert import main
 from vc.convert.batch import BatchError, run_batch
 from vc.convert.discovery import MODEL_ENV
 from vc.convert.manifest import read_manifest
-from vc.convert.synthetic import TINY_MODEL, random_bundle, speaker_waves
+from vc.convert.synthetic import TINY_NET, random_bundle, speaker_waves
 from vc.data import DataDir
 from vc.features import FeatureConfig
 
@@ -30,7 +30,7 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """A tiny bundle under <root>/exp/tiny and a data dir of two short utterances per speaker."""
     root = tmp_path_factory.mktemp("cli")
     waves = speaker_waves(SPEAKERS, SR, utts=2, duration=0.5)
-    bundle = random_bundle(root / "exp" / "tiny", waves, FeatureConfig(sample_rate=SR, mcep_dim=24), model=TINY_MODEL)
+    bundle = random_bundle(root / "exp" / "tiny", waves, FeatureConfig(sample_rate=SR, mcep_dim=24), net=TINY_NET)
     wav_scp, utt2spk = {}, {}
     for spk, ws in speaker_waves(SPEAKERS, SR, utts=2, duration=0.4, seed=7).items():
         for i, w in enumerate(ws):

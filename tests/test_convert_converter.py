@@ -9,7 +9,7 @@ import yaml
 
 from vc.convert.converter import ConversionError, Converter, UnknownSpeakerError
 from vc.convert.f0 import LogF0Stats, convert_f0
-from vc.convert.synthetic import TINY_MODEL, random_bundle, speaker_waves
+from vc.convert.synthetic import TINY_NET, random_bundle, speaker_waves
 from vc.features import FeatureConfig, analyze
 from vc.features.testsignal import speech_like
 from vc.vocoder import synthesize
@@ -21,7 +21,7 @@ SPEAKERS = {"low": 100.0, "mid": 150.0, "high": 230.0}
 @pytest.fixture(scope="module")
 def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return random_bundle(tmp_path_factory.mktemp("convert") / "exp" / "tiny", speaker_waves(SPEAKERS, SR),
-                         FeatureConfig(sample_rate=SR, mcep_dim=24), model=TINY_MODEL)
+                         FeatureConfig(sample_rate=SR, mcep_dim=24), net=TINY_NET)
 
 
 @pytest.fixture(scope="module")
@@ -103,7 +103,7 @@ def test_network_runs_g_on_normalised_mcep_with_the_target_code(bundle: Path, co
                                                                  baseline: Converter) -> None:
     import torch
 
-    from vc.train.bundle import load_generator
+    from vc.stargan_vc.bundle import load_generator
 
     stored_g = load_generator(bundle)[0]  # as trained, not the converter's inference-optimised copy
     wave, _ = speech_like(0.7, SR, 150.0, seed=8)
@@ -138,12 +138,12 @@ def test_voicing_conditioned_generator_gets_the_source_voicing(tmp_path: Path, p
     (source, target) pair for a known source, a uniform source half for an unseen one."""
     import torch
 
-    from vc.models.stargan_vc import speaker_code
-    from vc.train.bundle import load_generator
+    from vc.stargan_vc.networks import speaker_code
+    from vc.stargan_vc.bundle import load_generator
 
     bundle = random_bundle(tmp_path / "exp" / "voicing", speaker_waves(SPEAKERS, SR),
                            FeatureConfig(sample_rate=SR, mcep_dim=24),
-                           model={**TINY_MODEL, "generator_voicing": True, "conditioning": conditioning})
+                           net={**TINY_NET, "generator_voicing": True, "conditioning": conditioning})
     stored_g = load_generator(bundle)[0]
     converter = Converter.from_bundle(bundle, precision=precision, pause_db=0.0)
     wave, _ = speech_like(0.9, SR, 150.0, seed=8)
@@ -172,10 +172,11 @@ def test_inference_rewrite_is_exact_with_trained_batch_norm_statistics() -> None
 
     from vc.config import from_dict
     from vc.convert.inference import prepare_for_inference
-    from vc.models.stargan_vc import Generator, StarGANVCConfig
+    from vc.stargan_vc.config import StarGANVCNetConfig
+    from vc.stargan_vc.networks import Generator
 
     torch.manual_seed(0)
-    g = Generator(from_dict(StarGANVCConfig, {"num_speakers": 3, "mcep_dim": 20, **TINY_MODEL})).eval()
+    g = Generator(from_dict(StarGANVCNetConfig, {"num_speakers": 3, "mcep_dim": 20, **TINY_NET})).eval()
     for m in g.modules():  # statistics as after training, not the identity of a fresh layer
         if isinstance(m, torch.nn.BatchNorm2d):
             m.running_mean.normal_(0, 0.3)
@@ -246,7 +247,7 @@ def test_bf16_output_is_close_to_fp32(bundle: Path) -> None:
     from vc.convert.converter import ConverterOptions
 
     with pytest.raises(ConversionError, match="precision must be one of"):
-        ConverterOptions(precision="fp16").check()
+        ConverterOptions(precision="fp16")
     wave, _ = speech_like(1.0, SR, 150.0, seed=7)
     fp32 = Converter.from_bundle(bundle, precision="fp32")
     bf16 = Converter.from_bundle(bundle, precision="bf16")

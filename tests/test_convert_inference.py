@@ -6,13 +6,14 @@ import torch
 
 from vc.config import from_dict
 from vc.convert.inference import InferenceGenerator, prepare_for_inference
-from vc.convert.synthetic import TINY_MODEL
-from vc.models.stargan_vc import Generator, StarGANVCConfig, speaker_code
+from vc.convert.synthetic import TINY_NET
+from vc.stargan_vc.config import StarGANVCNetConfig
+from vc.stargan_vc.networks import Generator, speaker_code
 
 
 def _trained_like(cfg: dict) -> Generator:
     torch.manual_seed(0)
-    g = Generator(from_dict(StarGANVCConfig, cfg)).eval()
+    g = Generator(from_dict(StarGANVCNetConfig, cfg)).eval()
     for m in g.modules():  # batch-norm statistics as after training, not a fresh layer's identity
         if isinstance(m, torch.nn.BatchNorm2d):
             m.running_mean.normal_(0, 0.3)
@@ -22,8 +23,8 @@ def _trained_like(cfg: dict) -> Generator:
     return g
 
 
-ARCHS = [TINY_MODEL, {}, {**TINY_MODEL, "generator_voicing": True}, {"generator_voicing": True},
-         {**TINY_MODEL, "generator_voicing": True, "conditioning": "source_target"}]
+ARCHS = [TINY_NET, {}, {**TINY_NET, "generator_voicing": True}, {"generator_voicing": True},
+         {**TINY_NET, "generator_voicing": True, "conditioning": "source_target"}]
 ARCH_IDS = ["tiny", "paper", "tiny-voicing", "paper-voicing", "tiny-voicing-source-target"]
 
 
@@ -53,7 +54,7 @@ def test_inference_generator_matches_the_stored_network(arch: dict, frames: int)
 
 
 def test_unsupported_generators_run_as_stored() -> None:
-    g = _trained_like({"num_speakers": 3, "mcep_dim": 20, "generator_norm": "instance", **TINY_MODEL})
+    g = _trained_like({"num_speakers": 3, "mcep_dim": 20, "generator_norm": "instance", **TINY_NET})
     fast = prepare_for_inference(g, 3, 20)
     assert not isinstance(fast, InferenceGenerator)
     x, code = torch.randn(1, 20, 50), torch.eye(3)[[1]]

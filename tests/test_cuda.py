@@ -18,11 +18,11 @@ import yaml
 
 from vc.config import from_dict
 from vc.convert.converter import Converter
-from vc.convert.synthetic import TINY_MODEL, random_bundle, speaker_waves
+from vc.convert.synthetic import TINY_NET, random_bundle, speaker_waves
 from vc.features import FeatureConfig
 from vc.features.testsignal import speech_like
-from vc.train.config import TrainConfig
-from vc.train.run import train
+from vc.stargan_vc.config import StarGANVCConfig
+from vc.stargan_vc.train import train
 
 from test_train_fixtures import make_dump, tiny_config
 
@@ -36,7 +36,7 @@ def _rows(exp: Path) -> list[dict[str, str]]:
 
 def test_voice_training_and_resume_on_cuda(tmp_path: Path) -> None:
     feats, stats = make_dump(tmp_path / "dump", utts_per_speaker=4)
-    cfg = from_dict(TrainConfig, tiny_config(schedule={"max_steps": 6, "checkpoint_every": 3, "log_every": 1}))
+    cfg = from_dict(StarGANVCConfig, tiny_config(trainer={"max_steps": 6, "checkpoint_every": 3, "log_every": 1}))
     train(cfg, feats, stats, tmp_path / "straight", device="cuda", progress=False)
     train(cfg, feats, stats, tmp_path / "resumed", device="cuda", until=3, progress=False)
     train(cfg, feats, stats, tmp_path / "resumed", device="cuda", resume=True, progress=False)
@@ -53,7 +53,7 @@ def test_voice_training_and_resume_on_cuda(tmp_path: Path) -> None:
 def test_gpu_conversion_matches_cpu(tmp_path: Path) -> None:
     sr = 16000
     bundle = random_bundle(tmp_path / "exp" / "tiny", speaker_waves({"low": 110.0, "high": 220.0}, sr),
-                           FeatureConfig(sample_rate=sr, mcep_dim=24), model=TINY_MODEL)
+                           FeatureConfig(sample_rate=sr, mcep_dim=24), net=TINY_NET)
     wave, _ = speech_like(2.0, sr, 150.0, seed=1)
     # fp32 on both: the comparison is about the device, not auto's bf16 on a CPU with AMX
     cpu, _ = Converter.from_bundle(bundle, device="cpu", precision="fp32").convert(wave, sr, "high", source="low")
@@ -69,15 +69,14 @@ def _image_config(root: Path, model: str) -> Path:
     fonts.render_font_set(data, fonts.FontRenderConfig(image_size=16, glyphs="GbQЖ", test_glyphs="Ж"))
     common = {"data": {"layout": "attributes", "root": str(data), "attributes": list(fonts.ATTRIBUTES),
                        "exclusive_groups": [list(g) for g in fonts.EXCLUSIVE_GROUPS], "split": "partition",
-                       "crop_size": 0, "image_size": 16, "channels": 1, "hflip": False},
+                       "crop_size": 0, "image_size": 16, "channels": 1, "hflip": False, "batch_size": 4},
               "trainer": {"max_steps": 4, "log_every": 1, "checkpoint_every": 2, "sample_every": 0}}
     if model == "stargan_v2":
-        cfg = dict(common, model="stargan_v2", domains=["Sans", "Serif", "Mono"],
-                   net={"dim_in": 8, "max_conv_dim": 16, "style_dim": 8, "latent_dim": 4, "mapping_hidden": 16},
-                   optim={"batch_size": 4})
+        cfg = dict(common, model="stargan_v2", config_version=2, domains=["Sans", "Serif", "Mono"],
+                   net={"dim_in": 8, "max_conv_dim": 16, "style_dim": 8, "latent_dim": 4, "mapping_hidden": 16})
     else:
-        cfg = dict(common, model={"g_conv_dim": 8, "g_repeat_num": 1, "d_conv_dim": 8, "d_repeat_num": 3},
-                   optim={"batch_size": 4})
+        cfg = dict(common, model="stargan", config_version=2,
+                   net={"g_conv_dim": 8, "g_repeat_num": 1, "d_conv_dim": 8, "d_repeat_num": 3})
     conf = root / f"{model}.yaml"
     conf.write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
     return conf

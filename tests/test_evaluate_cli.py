@@ -144,13 +144,21 @@ def test_feature_settings_come_from_the_model_bundle(corpus, tmp_path):
     assert (got.sample_rate, got.mcep_dim, got.alpha) == (22050, 40, 0.455)
 
 
+def _exit_status(argv: list[str]) -> int:
+    """main's exit status: its return value, or the code of the SystemExit a user error ends it with."""
+    try:
+        return main(argv)
+    except SystemExit as stop:
+        return stop.code
+
+
 def test_bad_command_lines_exit_2_with_a_reason(corpus, tmp_path, caplog):
     _, ref, good, _ = corpus
-    assert main(["--manifest", str(good), "--label", "a", "--label", "b", "--ref-data", str(ref)]) == 2
-    assert main(["--manifest", str(good), "--label", "none", "--ref-data", str(ref)]) == 2
-    assert main(["--manifest", str(tmp_path / "missing.tsv"), "--ref-data", str(ref)]) == 2
-    assert main(["--manifest", str(good), "--ref-data", str(tmp_path / "nodir")]) == 2
-    assert main(["--manifest", str(good), "--ref-data", str(ref), "--model", str(tmp_path / "nomodel")]) == 2
+    assert _exit_status(["--manifest", str(good), "--label", "a", "--label", "b", "--ref-data", str(ref)]) == 2
+    assert _exit_status(["--manifest", str(good), "--label", "none", "--ref-data", str(ref)]) == 2
+    assert _exit_status(["--manifest", str(tmp_path / "missing.tsv"), "--ref-data", str(ref)]) == 2
+    assert _exit_status(["--manifest", str(good), "--ref-data", str(tmp_path / "nodir")]) == 2
+    assert _exit_status(["--manifest", str(good), "--ref-data", str(ref), "--model", str(tmp_path / "nomodel")]) == 2
     assert "nomodel" in caplog.text and "missing.tsv" in caplog.text
 
 

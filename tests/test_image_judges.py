@@ -10,8 +10,9 @@ from vc.gan import CheckpointError
 from vc.image import fonts
 from vc.image.classifier import (CLASSIFIER_DIR, JudgeEnsemble, is_trained, load_classifier, member_dir, member_logits,
                                  train_classifier)
-from vc.image.config import EvalClassifierConfig, ImageDataConfig, ImageTrainConfig
+from vc.image.config import EvalClassifierConfig, ImageDataConfig
 from vc.image.datasets import BatchStream, build_dataset
+from vc.stargan.config import StarGANConfig, StarGANNetConfig
 from vc.config import ConfigError, save_config
 
 
@@ -38,7 +39,7 @@ def test_judges_cli_trains_them_from_a_stargan_config_alone(data_cfg, tmp_path: 
     from vc.cli import img_judges
 
     conf = tmp_path / "train.yaml"
-    save_config(ImageTrainConfig(data=data_cfg, evaluation=_cfg(2), device="cpu"), conf)
+    save_config(StarGANConfig(data=data_cfg, net=StarGANNetConfig(d_repeat_num=2), evaluation=_cfg(2), device="cpu"), conf)
     img_judges.main(["--config", str(conf), "--exp", str(tmp_path / "exp"), "-o", "evaluation.steps=2"])
     assert is_trained(tmp_path / "exp" / CLASSIFIER_DIR, replace(_cfg(2), steps=2))
     assert not is_trained(tmp_path / "exp" / CLASSIFIER_DIR, _cfg(2))  # the override reached the judges

@@ -4,11 +4,11 @@ import pytest
 import torch
 
 from vc.config import ConfigError
-from vc.image.config import StarGANModelConfig
 from vc.image.grid import figure4, tile
 from vc.image.imageio import to_uint8
 from vc.image.labels import LabelSpace
-from vc.image.stargan import Discriminator, Generator
+from vc.stargan.config import StarGANNetConfig
+from vc.stargan.networks import Discriminator, Generator
 
 
 @pytest.mark.parametrize("channels, size, down", [(3, 32, 2), (1, 16, 1)])
@@ -99,7 +99,7 @@ def test_generator_upsampling_init_removes_the_initial_checkerboard():
     nearest = Generator(c_dim=1, channels=3, conv_dim=8, repeat_num=1, downsample=1, upsample_init="nearest")
     assert checkerboard(nearest) < 1e-5 < 1e-3 < checkerboard(default)
     with pytest.raises(ConfigError, match="g_upsample_init"):
-        StarGANModelConfig(g_upsample_init="bilinear")
+        StarGANNetConfig(g_upsample_init="bilinear")
 
 
 def test_generator_starts_positively_correlated_with_its_input():
@@ -139,4 +139,4 @@ def test_generator_starts_positively_correlated_with_its_input():
     b.correlate_with_input_(x, c, min_corr=0.3)  # redraws are deterministic
     assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters()))
     with pytest.raises(ConfigError, match="g_output_sign"):
-        StarGANModelConfig(g_output_sign="negative")
+        StarGANNetConfig(g_output_sign="negative")

@@ -43,8 +43,8 @@ def test_celeba_recipe_all_stages_on_a_fake_tree(tmp_path):
     root = fake_celeba(tmp_path / "CelebA", n=16)
     conf = yaml.safe_load((REPO / "egs" / "celeba" / "conf" / "train.yaml").read_text())
     conf["data"].update(image_size=16, crop_size=20, num_workers=0)
-    conf["model"] = {"g_conv_dim": 8, "g_repeat_num": 1, "d_conv_dim": 8, "d_repeat_num": 2}
-    conf["optim"]["batch_size"] = 4
+    conf["net"] = {"g_conv_dim": 8, "g_repeat_num": 1, "d_conv_dim": 8, "d_repeat_num": 2}
+    conf["data"]["batch_size"] = 4
     conf["trainer"] = {"max_steps": 2, "log_every": 1, "checkpoint_every": 2}
     conf["evaluation"] = {"conv_dim": 4, "repeat_num": 2, "steps": 2, "batch_size": 4}
     (tmp_path / "train.yaml").write_text(yaml.safe_dump(conf))

@@ -1,4 +1,4 @@
-"""StarGAN v2's slant style (vc.image.slant): the shear, the estimator's loss, and where its
+"""StarGAN v2's slant style (vc.stargan_v2.slant): the shear, the estimator's loss, and where its
 reading enters G, E and F."""
 from __future__ import annotations
 
@@ -13,10 +13,10 @@ from vc.gan import shear
 from vc.gan.runtime import DistInfo
 from vc.gan.task import TrainContext
 from vc.image.domain_data import build_domain_set
-from vc.image.slant import (ProfileSlantReader, SlantEstimator, make_slant_reader, read_slant,
+from vc.stargan_v2.slant import (ProfileSlantReader, SlantEstimator, make_slant_reader, read_slant,
                             slant_equivariance_loss, with_slant)
-from vc.image.stargan_v2 import Generator, MappingNetwork, StyleEncoder
-from vc.image.task_v2 import StarGANv2Task
+from vc.stargan_v2.networks import Generator, MappingNetwork, StyleEncoder
+from vc.stargan_v2.task import StarGANv2Task
 
 from test_image_v2 import SIZE, assert_same_weights, font_root, set_up_task, tiny_cfg  # noqa: F401  (font_root is a fixture)
 

@@ -13,19 +13,21 @@ from vc.gan import TrainContext, Trainer, load_checkpoint
 from vc.gan.runtime import DistInfo
 from vc.image import fonts
 from vc.config import from_dict
-from vc.image.bundle import load_bundle
-from vc.image.config import ImageTrainConfig
 from vc.image.labels import LabelSpace
-from vc.image.task import StarGANTask, build_generator
+from vc.stargan.bundle import load_bundle
+from vc.stargan.config import StarGANConfig
+from vc.stargan.task import StarGANTask, build_generator
 
 from gan_step import assert_same_step, one_step
 
 CONFIG = {
+    "model": "stargan",
+    "config_version": 2,
     "data": {"attributes": list(fonts.ATTRIBUTES), "exclusive_groups": [list(g) for g in fonts.EXCLUSIVE_GROUPS],
              "group_names": ["Family"], "split": "partition", "crop_size": 0, "image_size": 16, "channels": 1,
-             "hflip": False, "preload": True},
-    "model": {"g_conv_dim": 8, "g_repeat_num": 1, "g_downsample": 1, "d_conv_dim": 8, "d_repeat_num": 2},
-    "optim": {"batch_size": 4, "n_critic": 2},
+             "hflip": False, "preload": True, "batch_size": 4},
+    "net": {"g_conv_dim": 8, "g_repeat_num": 1, "g_downsample": 1, "d_conv_dim": 8, "d_repeat_num": 2},
+    "optim": {"n_critic": 2},
     "trainer": {"max_steps": 4, "lr_decay_start": 2, "log_every": 2, "checkpoint_every": 2, "sample_every": 2},
     "evaluation": {"conv_dim": 4, "repeat_num": 2, "steps": 4, "batch_size": 4},
     "sample_count": 2,
@@ -50,7 +52,7 @@ def test_training_writes_a_complete_bundle(setup):
     assert (exp / "checkpoints" / "latest").read_text().strip() == "step_00000004.pt"
     assert json.loads((exp / "attributes.json").read_text())["names"] == list(fonts.ATTRIBUTES)
     header = (exp / "logs" / "train.csv").read_text().splitlines()[0].split(",")
-    assert {"D/adv_real", "D/gp", "D/cls", "G/adv", "G/cls", "G/rec"} <= set(header)
+    assert {"D/adv_real", "D/gp", "D/cls", "G/adv", "G/cls", "G/cyc"} <= set(header)
     grid = Image.open(exp / "samples" / "step_00000004" / "grid.png")
     assert grid.size == (16 * (1 + 5 + 4), 16 * (2 + 1))
     state = load_checkpoint(exp / "checkpoints" / "step_00000004.pt")
@@ -63,8 +65,8 @@ def test_existing_checkpoints_need_resume(setup, caplog):
         img_train.main(["--config", str(conf), "--exp", str(exp)])
     assert "pass --resume" in caplog.text
     with pytest.raises(SystemExit):  # resuming with another architecture is refused too
-        img_train.main(["--config", str(conf), "--exp", str(exp), "--resume", "-o", "model.g_conv_dim=4"])
-    assert "resuming with different model.g_conv_dim" in caplog.text
+        img_train.main(["--config", str(conf), "--exp", str(exp), "--resume", "-o", "net.g_conv_dim=4"])
+    assert "resuming with different net.g_conv_dim" in caplog.text
     # a longer schedule is allowed: the run continues from step 4
     img_train.main(["--config", str(conf), "--exp", str(exp), "--resume", "-o", "trainer.max_steps=5", "--no-progress"])
     assert (exp / "checkpoints" / "latest").read_text().strip() == "step_00000005.pt"
@@ -73,7 +75,7 @@ def test_existing_checkpoints_need_resume(setup, caplog):
 @pytest.mark.parametrize("d_shift, gp_every", [(0.0, 1), (0.125, 1), (0.0, 2)])
 def test_resume_continues_exactly(setup, tmp_path, d_shift, gp_every):
     _, data, conf, _ = setup
-    cfg = from_dict(ImageTrainConfig, yaml.safe_load(conf.read_text()))
+    cfg = from_dict(StarGANConfig, yaml.safe_load(conf.read_text()))
     cfg.trainer.sample_every = 0
     cfg.loss.d_shift = d_shift  # the shifts D sees are drawn again exactly after a resume
     cfg.loss.gp_every = gp_every  # a lazy penalty's steps are a function of the step
@@ -91,8 +93,8 @@ def test_discriminator_sees_shifted_images_when_asked(setup, tmp_path):
     _, _, conf, _ = setup
     raw = yaml.safe_load(conf.read_text())
     with pytest.raises(ConfigError, match="loss.d_shift"):
-        from_dict(ImageTrainConfig, dict(raw, loss={"d_shift": 0.5}))
-    cfg = from_dict(ImageTrainConfig, dict(raw, loss={"d_shift": 0.125}))
+        from_dict(StarGANConfig, dict(raw, loss={"d_shift": 0.5}))
+    cfg = from_dict(StarGANConfig, dict(raw, loss={"d_shift": 0.125}))
     task = StarGANTask(cfg)
     task.setup(TrainContext(torch.device("cpu"), DistInfo(), 0, tmp_path))
     x = torch.zeros(8, 1, 16, 16, requires_grad=True)
@@ -113,8 +115,8 @@ def test_lazy_gradient_penalty_runs_on_every_kth_d_step_with_k_times_the_weight(
     _, _, conf, _ = setup
     raw = yaml.safe_load(conf.read_text())
     with pytest.raises(ConfigError, match="loss.gp_every"):
-        from_dict(ImageTrainConfig, dict(raw, loss={"gp_every": 0}))
-    task = StarGANTask(from_dict(ImageTrainConfig, dict(raw, loss={"gp_every": 3})))
+        from_dict(StarGANConfig, dict(raw, loss={"gp_every": 0}))
+    task = StarGANTask(from_dict(StarGANConfig, dict(raw, loss={"gp_every": 3})))
     task.setup(TrainContext(torch.device("cpu"), DistInfo(), 0, tmp_path))
     nets = task.build_networks()
     for step in range(7):
@@ -139,8 +141,8 @@ def test_an_ema_generator_is_kept_resumed_and_loaded_when_asked(setup, tmp_path)
     _, _, conf, _ = setup
     raw = yaml.safe_load(conf.read_text())
     with pytest.raises(ConfigError, match="optim.ema_beta"):
-        from_dict(ImageTrainConfig, dict(raw, optim=dict(raw["optim"], ema_beta=1.0)))
-    cfg = from_dict(ImageTrainConfig, dict(raw, optim=dict(raw["optim"], ema_beta=0.5)))
+        from_dict(StarGANConfig, dict(raw, optim=dict(raw["optim"], ema_beta=1.0)))
+    cfg = from_dict(StarGANConfig, dict(raw, optim=dict(raw["optim"], ema_beta=0.5)))
     cfg.trainer.sample_every = 0
     Trainer(StarGANTask(cfg), cfg.trainer, tmp_path / "a", device="cpu").fit()
     Trainer(StarGANTask(cfg), cfg.trainer, tmp_path / "b", device="cpu").fit(until=3)
@@ -168,7 +170,7 @@ def test_generator_starts_positively_correlated_with_its_input_unless_asked_not_
     raw = yaml.safe_load(conf.read_text())
 
     def start_signs(sign: str) -> list[float]:
-        task = StarGANTask(from_dict(ImageTrainConfig, dict(raw, model=dict(raw["model"], g_output_sign=sign))))
+        task = StarGANTask(from_dict(StarGANConfig, dict(raw, net=dict(raw["net"], g_output_sign=sign))))
         task.setup(TrainContext(torch.device("cpu"), DistInfo(), 0, tmp_path))
         x = torch.stack([task.train_set.image(i) for i in range(len(task.train_set))])
         signs = []
@@ -188,9 +190,9 @@ def test_generator_skip_is_built_from_the_config(setup):
     _, _, conf, _ = setup
     raw = yaml.safe_load(conf.read_text())
     for skip in (False, True):
-        cfg = from_dict(ImageTrainConfig, dict(raw, model=dict(raw["model"], g_skip=skip)))
+        cfg = from_dict(StarGANConfig, dict(raw, net=dict(raw["net"], g_skip=skip)))
         G = build_generator(cfg, LabelSpace.create(cfg.data.attributes, cfg.data.exclusive_groups))
-        assert G.skip is skip and G.main[-2].in_channels == raw["model"]["g_conv_dim"] * (1 + skip)
+        assert G.skip is skip and G.main[-2].in_channels == raw["net"]["g_conv_dim"] * (1 + skip)
 
 
 def test_translate_edit_and_grid(setup, caplog):
@@ -198,7 +200,7 @@ def test_translate_edit_and_grid(setup, caplog):
     root, data, _, exp = setup
     src = data / "img_align_celeba" / "u0037v0_Sans.png"
     out = root / "edit.png"
-    img_translate.main(["--model", str(exp), "--src", str(src), "--set", "Serif=1,Bold=1", "--out", str(out),
+    img_translate.main(["--model", str(exp), "--src", str(src), "--edit", "Serif=1,Bold=1", "--out", str(out),
                         "--src-attrs", "Sans=1,Bold=0,Oblique=0"])
     assert Image.open(out).size == (16, 16)
     assert "[Sans] ->" in caplog.text and "[Serif+Bold]" in caplog.text
@@ -206,10 +208,10 @@ def test_translate_edit_and_grid(setup, caplog):
     img_translate.main(["--model", str(exp), "--grid", "--data", str(data), "--num", "3", "--out", str(grid)])
     assert Image.open(grid).size == (16 * 10, 16 * 4)
     with pytest.raises(SystemExit):
-        img_translate.main(["--model", str(exp), "--src", str(src), "--set", "Bold=1", "--out", str(src)])
+        img_translate.main(["--model", str(exp), "--src", str(src), "--edit", "Bold=1", "--out", str(src)])
     assert "refusing to overwrite" in caplog.text
     with pytest.raises(SystemExit):
-        img_translate.main(["--model", str(exp), "--src", str(src), "--set", "Italic=1", "--out", str(out)])
+        img_translate.main(["--model", str(exp), "--src", str(src), "--edit", "Italic=1", "--out", str(out)])
     assert "unknown attribute 'Italic'" in caplog.text
 
 
@@ -251,10 +253,10 @@ class _IdentityTranslator:
 def test_a_translator_that_changes_nothing_scores_exactly_as_the_identity_baseline(setup):
     from vc.image.classifier import AttributeClassifier
     from vc.image.datasets import build_dataset
-    from vc.image.evaluate import evaluate
+    from vc.stargan.evaluate import evaluate
 
     _, data, conf, _ = setup
-    cfg = from_dict(ImageTrainConfig, yaml.safe_load(conf.read_text()))
+    cfg = from_dict(StarGANConfig, yaml.safe_load(conf.read_text()))
     test = build_dataset(cfg.data, "test")
     torch.manual_seed(0)
     result = evaluate(_IdentityTranslator(test.space), AttributeClassifier(5, 1, 4, 2).eval(), test)
@@ -267,7 +269,7 @@ def test_g_phase_reuses_the_d_phase_fake(setup, tmp_path, step):
     """The G phase takes the D phase's G(x, c~) (made with G's graph) on steps where it runs:
     the same losses and networks as making it again, one G forward fewer."""
     _, _, conf, _ = setup
-    cfg = from_dict(ImageTrainConfig, yaml.safe_load(conf.read_text()))
+    cfg = from_dict(StarGANConfig, yaml.safe_load(conf.read_text()))
     new = one_step(lambda: StarGANTask(cfg), cfg.trainer, tmp_path / "new", handoff=True, step=step)
     old = one_step(lambda: StarGANTask(cfg), cfg.trainer, tmp_path / "old", handoff=False, step=step)
     assert new[2] == old[2] - (1 if step == 2 else 0)

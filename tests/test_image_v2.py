@@ -8,20 +8,21 @@ from pathlib import Path
 
 import pytest
 import torch
+import yaml
 from PIL import Image
 
 from vc.config import ConfigError, from_dict, save_config
 from vc.gan import Trainer
 from vc.gan.runtime import DistInfo, seed_everything
 from vc.gan.task import TrainContext
-from vc.image.config_v2 import StarGANv2TrainConfig, config_model
 from vc.image.datasets import DataError, ImageLabelDataset
-from vc.image.diversity import lpips_status, mean_pairwise_l1
 from vc.image.domain_data import balanced_draw, build_domain_set, domain_set, step_generator
 from vc.image.fonts import FontRenderConfig, render_font_set
 from vc.image.labels import LabelSpace
-from vc.image.stargan_v2 import Discriminator, Generator, MappingNetwork, StyleEncoder
-from vc.image.task_v2 import StarGANv2Task, build_networks_v2, ds_weight
+from vc.stargan_v2.config import StarGANv2Config
+from vc.stargan_v2.diversity import lpips_status, mean_pairwise_l1
+from vc.stargan_v2.networks import Discriminator, Generator, MappingNetwork, StyleEncoder
+from vc.stargan_v2.task import StarGANv2Task, build_networks, ds_weight
 
 from gan_step import assert_same_step, one_step
 
@@ -35,14 +36,13 @@ def font_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-def tiny_cfg(root: Path, **over) -> StarGANv2TrainConfig:
+def tiny_cfg(root: Path, **over) -> StarGANv2Config:
     data = {"data": {"layout": "attributes", "root": str(root), "attributes": ["Sans", "Serif", "Mono", "Bold", "Oblique"],
                      "exclusive_groups": [["Sans", "Serif", "Mono"]], "split": "partition", "crop_size": 0,
-                     "image_size": SIZE, "channels": 1, "hflip": False, "preload": True},
+                     "image_size": SIZE, "channels": 1, "hflip": False, "preload": True, "batch_size": 2},
             "domains": ["Sans", "Serif", "Mono"],
             "net": {"dim_in": 4, "max_conv_dim": 8, "style_dim": 4, "latent_dim": 3, "mapping_hidden": 8,
                     "mapping_shared_layers": 1, "mapping_head_layers": 2, "g_bottleneck": 1},
-            "optim": {"batch_size": 2},
             "trainer": {"max_steps": 2, "log_every": 1, "checkpoint_every": 1, "keep_checkpoints": 5,
                         "cpu_threads": 1},
             "evaluation": {"conv_dim": 4, "repeat_num": 2, "steps": 3, "batch_size": 8},
@@ -54,11 +54,11 @@ def tiny_cfg(root: Path, **over) -> StarGANv2TrainConfig:
         for p in parts:
             node = node.setdefault(p, {})
         node[last] = value
-    return from_dict(StarGANv2TrainConfig, data)
+    return from_dict(StarGANv2Config, data)
 
 
 # ------------------------------------------------------------------------------ networks
-def set_up_task(cfg: StarGANv2TrainConfig, root: Path) -> tuple[StarGANv2Task, dict[str, torch.nn.Module]]:
+def set_up_task(cfg: StarGANv2Config, root: Path) -> tuple[StarGANv2Task, dict[str, torch.nn.Module]]:
     """A task on ``cfg``'s training set, set up on the CPU, and fresh networks (torch seed 0)."""
     task = StarGANv2Task(cfg, build_domain_set(cfg, "train"), sample_set=None)
     task.setup(TrainContext(torch.device("cpu"), DistInfo(), 0, root))
@@ -232,7 +232,7 @@ def test_discriminator_class_head_shares_the_trunk() -> None:
 
 
 def test_diversity_weight_schedule() -> None:
-    cfg = from_dict(StarGANv2TrainConfig, {"loss": {"lambda_ds": 2.0, "ds_decay_steps": 4}})
+    cfg = from_dict(StarGANv2Config, {"loss": {"lambda_ds": 2.0, "ds_decay_steps": 4}})
     assert [ds_weight(cfg, s) for s in range(1, 7)] == [2.0, 1.5, 1.0, 0.5, 0.0, 0.0]
 
 
@@ -267,7 +267,7 @@ def test_lambda_ds_decay_and_weights_survive_resume(font_root: Path, tmp_path: P
 def test_ema_is_updated_once_per_step(font_root: Path, tmp_path: Path) -> None:
     cfg = tiny_cfg(font_root, **{"optim.ema_beta": 0.9, "trainer.max_steps": 1})
     seed_everything(0)  # what the trainer does before building the networks
-    init = build_networks_v2(cfg, 3)
+    init = build_networks(cfg, 3)
     result = Trainer(StarGANv2Task(cfg), cfg.trainer, tmp_path / "run", device="cpu", seed=0).fit()
     state = torch.load(result.checkpoint, weights_only=True)
     assert set(state["ema"]) == {"G", "F", "E"}
@@ -303,7 +303,7 @@ def test_cli_train_translate_evaluate(font_root: Path, tmp_path: Path, capsys: p
 
     conf = tmp_path / "stargan_v2.yaml"
     save_config(tiny_cfg(font_root), conf)
-    assert config_model(conf) == "stargan_v2"
+    assert yaml.safe_load(conf.read_text())["model"] == "stargan_v2"
     exp = tmp_path / "exp"
     img_train.main(["--config", str(conf), "--exp", str(exp), "--no-progress"])
     assert "it/s" not in capsys.readouterr().err  # the flag reaches the trainer (no progress bar)
@@ -313,7 +313,7 @@ def test_cli_train_translate_evaluate(font_root: Path, tmp_path: Path, capsys: p
 
     imgs = sorted((font_root / "img_align_celeba").glob("u0041v0_*.png"))[:3]  # 'A', held out
     out = tmp_path / "latent.png"
-    img_translate.main(["--model", str(exp), "--input", *map(str, imgs), "--latent", "--domain", "Serif",
+    img_translate.main(["--model", str(exp), "--src", *map(str, imgs), "--latent", "--domain", "Serif",
                         "--num", "3", "--out", str(out)])
     assert Image.open(out).size == ((1 + 3) * SIZE, (1 + len(imgs)) * SIZE)  # header + one row per input
     img_translate.main(["--exp", str(exp), "--input", *map(str, imgs), "--latent", "--num", "2", "--out", str(out)])
@@ -399,14 +399,14 @@ class _StubTranslator:
 
 def test_content_l1_exposes_a_translator_that_drops_its_input(font_root: Path) -> None:
     from vc.image.classifier import AttributeClassifier
-    from vc.image.evaluate_v2 import Judge, evaluate_v2
+    from vc.stargan_v2.evaluate import Judge, evaluate
 
     cfg = tiny_cfg(font_root)
     test = build_domain_set(cfg, "test")
     space = test.dataset.space
     judge = Judge(AttributeClassifier(space.dim, 1, 4, 2).eval(), space, test.names)
     cfg.diversity.limit = 0
-    same = evaluate_v2(_StubTranslator(lambda x, k: x.clone()), judge, test, cfg.diversity)
+    same = evaluate(_StubTranslator(lambda x, k: x.clone()), judge, test, cfg.diversity)
     cl = same["content_l1"]
     assert cl["latent"]["output"] == pytest.approx(cl["latent"]["input"]) and cl["latent"]["input"] > 0
     assert cl["reference"]["output"] == pytest.approx(cl["reference"]["input"])
@@ -422,7 +422,7 @@ def test_content_l1_exposes_a_translator_that_drops_its_input(font_root: Path) -
             out.append(next(imgs[j] for j in test.members[k].tolist() if content[j] != content[i]))
         return torch.stack(out)
 
-    other = evaluate_v2(_StubTranslator(other_glyph), judge, test, cfg.diversity)
+    other = evaluate(_StubTranslator(other_glyph), judge, test, cfg.diversity)
     assert other["content_l1"]["latent"]["output"] > cl["latent"]["input"]
     assert other["content_l1"]["reference"]["output"] > cl["reference"]["input"]
 

@@ -64,7 +64,8 @@ def test_fonts_v2_recipe_options_and_targets(tmp_path: Path) -> None:
               "content_l1": {"latent": {"output": 0.04, "input": 0.05}, "reference": {"output": 0.07, "input": 0.06}}}
     path = tmp_path / "eval.json"
     path.write_text(json.dumps(result))
-    check = [sys.executable, str(REPO / "egs" / "fonts_v2" / "local" / "check_targets.py"), str(path)]
+    check = [sys.executable, str(REPO / "recipes" / "check_targets.py"),
+             str(REPO / "egs" / "fonts_v2" / "local" / "targets.yaml"), str(path)]
     proc = subprocess.run(check, capture_output=True, text=True)
     assert proc.returncode == 0 and "some targets missed" in proc.stdout
     lines = {ln.split("  ")[1].strip(): ln for ln in proc.stdout.splitlines() if ln.startswith("  ")}

@@ -4,6 +4,7 @@ folders, so the checkout's egs/ stays clean)."""
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import shutil
 import subprocess
@@ -107,6 +108,28 @@ def test_every_recipe_declares_the_common_options(recipe):
     assert {"--stage", "--stop_stage", "--nj", "--exp", "--conf"} <= declared
     res = run_bash(REPO / "egs" / recipe / "run.sh", "--stage", "0", "--no_such_option", "1", cwd=REPO)
     assert res.returncode == 1 and "unknown option --no_such_option" in res.stderr
+
+
+@pytest.mark.parametrize("recipe", sorted(p.parent.name for p in (REPO / "egs").glob("*/run.sh")))
+def test_every_recipe_has_help(recipe):
+    res = run_bash(REPO / "egs" / recipe / "run.sh", "--help", cwd=REPO)
+    assert res.returncode == 0 and "--stage " in res.stdout, res.stderr
+
+
+def test_one_cmd_sh_whose_resources_a_recipe_can_override(tmp_path):
+    assert not list(REPO.glob("egs/*/cmd.sh"))  # every run.sh sources recipes/cmd.sh
+    script = write_script(tmp_path / "c.sh", f"""
+        : "${{train_slurm:=--gpu 1 --time 24:00:00}}"
+        . {RECIPES}/cmd.sh
+        echo "$extract_cmd|$train_cmd"
+    """)
+    res = run_bash(script, cwd=tmp_path)
+    assert res.stdout.strip() == "../../recipes/run_local.sh|../../recipes/run_local.sh"
+    res = run_bash(script, cwd=tmp_path, env={"VC_CMD_BACKEND": "slurm"})
+    assert res.stdout.strip() == ("../../recipes/run_slurm.sh --mem 2G --time 1:00:00|"
+                                  "../../recipes/run_slurm.sh --gpu 1 --time 24:00:00")
+    res = run_bash(script, cwd=tmp_path, env={"VC_CMD_BACKEND": "pbs"})
+    assert res.returncode == 1 and "must be local or slurm" in res.stderr
 
 
 # ------------------------------------------------------------------------------ stages.sh
@@ -356,7 +379,9 @@ FAKE_TOOL = """
         echo "step_$(get --max-steps "$@").pt" > "$exp/checkpoints/latest"; echo s > "$exp/stats.npz" ;;
       vc-convert)
         has --shard "$@" || { mkdir -p "$(get --outdir "$@")"; echo "utt src tgt path" > "$(get --outdir "$@")/manifest.tsv"; } ;;
-      vc-evaluate) echo '{}' > "$(get --out "$@")"; echo "the score table" ;;
+      vc-evaluate)
+        if has --results-md "$@"; then echo "# RESULTS" > "$(get --results-md "$@")"
+        else echo '{}' > "$(get --out "$@")"; echo "the score table"; fi ;;
     esac
 """
 
@@ -414,6 +439,8 @@ def test_stages_1_to_5_commands_skip_and_resume(tmp_path):
     assert "--manifest exp/m/convert/eval/manifest.tsv" in evaluate
     assert "--manifest exp/m/convert_baseline/eval/manifest.tsv" in evaluate
     assert "the score table" in res.stdout and (recipe / "exp/m/scores.txt").read_text() == "the score table\n"
+    assert "vc-evaluate --results-md exp/m/RESULTS.md exp/m/scores.json" in made  # after the scores
+    assert (recipe / "exp/m/RESULTS.md").read_text() == "# RESULTS\n"
     assert (recipe / "exp/logs/extract/train.3.log").is_file()
 
     # a rerun finds every stage done and runs nothing
@@ -426,7 +453,7 @@ def test_stages_1_to_5_commands_skip_and_resume(tmp_path):
     made = calls(tmp_path)
     assert [c for c in made if c.startswith("vc-train")][0].endswith("--max-steps 9 --resume")
     assert not any(c.startswith(("vc-extract", "vc-stats")) for c in made)
-    assert sum(c.startswith("vc-convert") for c in made) == 8 and sum(c.startswith("vc-evaluate") for c in made) == 1
+    assert sum(c.startswith("vc-convert") for c in made) == 8 and sum(c.startswith("vc-evaluate --manifest") for c in made) == 1
 
 
 def test_train_seed_changes_training_only(tmp_path):
@@ -442,3 +469,25 @@ def test_train_seed_changes_training_only(tmp_path):
     train = [c for c in made if c.startswith("vc-train")]
     assert len(train) == 1 and " --seed 4 " in f"{train[0]} "
     assert not any(c.startswith(("vc-extract", "vc-stats")) for c in made)  # same features, same split
+
+
+# ------------------------------------------------------------------------------ recipes/check_targets.py
+
+def test_check_targets_reads_each_recipes_targets_file(tmp_path):
+    result = {"step": 5, "methods": {"stargan": {"accuracy": {"Sans": 0.95, "Bold": 0.85}, "l1": 0.044},
+                                     "identity": {"accuracy": {"Sans": 0.5, "Bold": 0.5}, "l1": 0.0559}}}
+    path = tmp_path / "eval.json"
+    path.write_text(json.dumps(result))
+    check = [sys.executable, str(RECIPES / "check_targets.py"), str(REPO / "egs/fonts/local/targets.yaml"), str(path)]
+    res = subprocess.run(check, capture_output=True, text=True)
+    assert res.returncode == 0 and res.stdout.splitlines()[0] == "targets (step 5):"
+    lines = {ln.split("  ")[1].strip(): ln for ln in res.stdout.splitlines() if ln.startswith("  ")}
+    assert lines["accuracy Sans"].endswith("met") and lines["accuracy Bold"].endswith("MISSED")
+    assert "0.787 (<= 0.800)  met" in lines["L1 to the truth / identity's L1"]
+    assert "some targets missed" in res.stdout
+    assert subprocess.run(check + ["--strict"], capture_output=True, text=True).returncode == 1
+    del result["methods"]["stargan"]["l1"]  # no ground truth: the L1 target is left out
+    result["methods"]["stargan"]["accuracy"]["Bold"] = 0.95
+    path.write_text(json.dumps(result))
+    res = subprocess.run(check + ["--strict"], capture_output=True, text=True)
+    assert res.returncode == 0 and "L1" not in res.stdout and "all targets met" in res.stdout

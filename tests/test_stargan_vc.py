@@ -1,21 +1,23 @@
 """StarGAN-VC networks and objective: shapes for any length/height, config errors, gradient flow."""
 from __future__ import annotations
 
+import copy
+import dataclasses
+
 import pytest
 import torch
 
-from vc.config import from_dict
+from vc.config import ConfigError, from_dict
 from vc.gan import one_hot
-from vc.models import StarGANVCConfig, build_stargan_vc
-from vc.models.stargan_vc import generator_conditioning, speaker_code
-from vc.train.config import TrainConfig
+from vc.stargan_vc.config import StarGANVCConfig, StarGANVCNetConfig
+from vc.stargan_vc.networks import build_stargan_vc, generator_conditioning, speaker_code
 
-from test_train_fixtures import TINY_MODEL
+from test_train_fixtures import TINY_NET
 
 
-def _cfg(q: int, k: int = 3, tiny: bool = False) -> StarGANVCConfig:
-    base = {"num_speakers": k, "mcep_dim": q, **(TINY_MODEL if tiny else {})}
-    return from_dict(StarGANVCConfig, base)
+def _cfg(q: int, k: int = 3, tiny: bool = False) -> StarGANVCNetConfig:
+    base = {"num_speakers": k, "mcep_dim": q, **(TINY_NET if tiny else {})}
+    return from_dict(StarGANVCNetConfig, base)
 
 
 @pytest.mark.parametrize("q", [36, 24])
@@ -72,8 +74,8 @@ def test_speaker_code_for_each_conditioning():
     assert torch.allclose(unseen[:, :3], torch.full((2, 3), 1 / 3)) and torch.equal(unseen[:, 3:], one_hot(tgt, 3))
     with pytest.raises(ValueError, match="conditioning"):
         speaker_code("pair", src, tgt, 3)
-    with pytest.raises(ValueError, match="model.conditioning"):
-        StarGANVCConfig(num_speakers=3, mcep_dim=24, conditioning="pair").check()
+    with pytest.raises(ConfigError, match="net.conditioning"):
+        StarGANVCNetConfig(num_speakers=3, mcep_dim=24, conditioning="pair")
 
 
 @pytest.mark.parametrize("net", ["D", "G"])
@@ -99,7 +101,7 @@ def test_source_target_conditioned_networks(net: str):
 
 
 def test_generator_sees_voicing_at_each_decoder_resolution():
-    cfg = StarGANVCConfig(num_speakers=3, mcep_dim=36, generator_voicing=True)  # the paper's G: time / 4
+    cfg = StarGANVCNetConfig(num_speakers=3, mcep_dim=36, generator_voicing=True)  # the paper's G: time / 4
     g = build_stargan_vc(cfg)["G"]
     code = one_hot(torch.tensor([1]), 3)
     voiced = torch.tensor([[1, 1, 0, 0, 1, 0, 1, 1, 1, 0]], dtype=torch.float32)  # 10 frames, padded to 12
@@ -122,24 +124,28 @@ def test_generator_depends_on_target_code():
     assert not torch.allclose(a, b)
 
 
-def test_bad_architectures_are_reported():
-    with pytest.raises(ValueError, match="num_speakers"):
-        build_stargan_vc(StarGANVCConfig(num_speakers=1, mcep_dim=36))
-    with pytest.raises(ValueError, match="classifier_band"):
-        build_stargan_vc(StarGANVCConfig(num_speakers=3, mcep_dim=6))
-    bad = _cfg(24, tiny=True)
-    bad.generator[1].kernel = [3, 8]  # stride 2 with an odd kernel cannot halve exactly
-    with pytest.raises(ValueError, match=r"model.generator\[1\]: height kernel 3 and stride 2"):
-        build_stargan_vc(bad)
-    bad = _cfg(24, tiny=True)
-    bad.discriminator[-1].channels = 2
-    with pytest.raises(ValueError, match="1 channel"):
-        build_stargan_vc(bad)
+def test_bad_architectures_are_refused_when_the_config_is_made():
+    with pytest.raises(ConfigError, match="num_speakers"):
+        StarGANVCNetConfig(num_speakers=1, mcep_dim=36)
+    with pytest.raises(ConfigError, match="classifier_band"):
+        StarGANVCNetConfig(num_speakers=3, mcep_dim=6)
+    good = _cfg(24, tiny=True)
+    generator = copy.deepcopy(good.generator)
+    generator[1].kernel = [3, 8]  # stride 2 with an odd kernel cannot halve exactly
+    unresolved = dataclasses.replace(good, num_speakers=None, mcep_dim=None, generator=generator)  # sizes unknown
+    with pytest.raises(ConfigError, match=r"net.generator\[1\]: height kernel 3 and stride 2"):
+        dataclasses.replace(unresolved, num_speakers=3, mcep_dim=24)  # planned once the sizes are known
+    discriminator = copy.deepcopy(good.discriminator)
+    discriminator[-1].channels = 2
+    with pytest.raises(ConfigError, match="1 channel"):
+        dataclasses.replace(good, discriminator=discriminator)
+    with pytest.raises(ConfigError, match="must be set before the networks are built"):
+        build_stargan_vc(StarGANVCNetConfig())
 
 
-def test_model_config_round_trip_through_train_config():
-    cfg = from_dict(TrainConfig, {"model": {"generator_norm": "instance", **TINY_MODEL}})
-    assert cfg.model.generator[0].kernel == [3, 9] and cfg.model.generator[-1].kernel == [None, 5]
+def test_net_config_round_trip_through_the_model_config():
+    cfg = from_dict(StarGANVCConfig, {"net": {"generator_norm": "instance", **TINY_NET}})
+    assert cfg.net.generator[0].kernel == [3, 9] and cfg.net.generator[-1].kernel == [None, 5]
 
 
 def _repeats_taps(conv: torch.nn.ConvTranspose2d) -> bool:
@@ -152,14 +158,14 @@ def test_generator_upsampling_init_is_configurable():
     def transposed(G):
         return [m for m in G.decoder.modules() if isinstance(m, torch.nn.ConvTranspose2d) and m.stride == (2, 2)]
 
-    nets = build_stargan_vc(from_dict(StarGANVCConfig, {"num_speakers": 3, "mcep_dim": 36, "upsample_init": "nearest"}))
+    nets = build_stargan_vc(from_dict(StarGANVCNetConfig, {"num_speakers": 3, "mcep_dim": 36, "upsample_init": "nearest"}))
     assert len(transposed(nets["G"])) == 2 and all(_repeats_taps(m) for m in transposed(nets["G"]))
     expand = nets["G"].decoder[0].conv  # one row -> the mel-cepstral rows (kernel == stride): untouched
     assert expand.stride[0] == expand.kernel_size[0] > 1
     assert not torch.equal(expand.weight[:, :, 0], expand.weight[:, :, 1])
     assert not any(_repeats_taps(m) for m in transposed(build_stargan_vc(_cfg(36))["G"]))
     with pytest.raises(ValueError, match="upsample_init"):
-        build_stargan_vc(from_dict(StarGANVCConfig, {"num_speakers": 3, "mcep_dim": 36, "upsample_init": "bicubic"}))
+        build_stargan_vc(from_dict(StarGANVCNetConfig, {"num_speakers": 3, "mcep_dim": 36, "upsample_init": "bicubic"}))
 
 
 def test_classifier_band_null_means_every_row_from_lo():
@@ -174,9 +180,7 @@ def test_classifier_band_null_means_every_row_from_lo():
             base = c(y)
             y[:, -1] += 5.0  # the last row is seen
             assert not torch.allclose(c(y), base)
-    cfg = _cfg(24, tiny=True)
-    cfg.classifier_band = [None, 8]
-    with pytest.raises(ValueError, match="only hi may be null"):
-        build_stargan_vc(cfg)
-    loaded = from_dict(TrainConfig, {"model": {"classifier_band": [2, None], **TINY_MODEL}})
-    assert loaded.model.classifier_band == [2, None]
+    with pytest.raises(ConfigError, match="only hi may be null"):
+        dataclasses.replace(_cfg(24, tiny=True), classifier_band=[None, 8])
+    loaded = from_dict(StarGANVCConfig, {"net": {"classifier_band": [2, None], **TINY_NET}})
+    assert loaded.net.classifier_band == [2, None]

@@ -10,9 +10,11 @@ from vc.features import SpeakerStats
 from vc.gan import Trainer
 from vc.gan.task import TrainContext
 from vc.gan.runtime import DistInfo
-from vc.train.bundle import resolve_config
-from vc.train.config import TrainConfig
-from vc.train.task import VoiceConversionTask, held_out_accuracy
+from vc.stargan_vc.bundle import resolve_config
+from vc.stargan_vc.config import StarGANVCConfig
+from vc.stargan_vc.networks import convert_segments
+from vc.stargan_vc.task import StarGANVCTask
+from vc.voice.assess import held_out_accuracy
 
 from gan_step import assert_same_step, one_step
 from test_train_fixtures import make_dump, tiny_config
@@ -23,11 +25,11 @@ def dump(tmp_path_factory):
     return make_dump(tmp_path_factory.mktemp("dump"), utts_per_speaker=3)
 
 
-def _task(dump, tmp_path, model=None, **loss):
+def _task(dump, tmp_path, net=None, **loss):
     feats, stats_path = dump
     stats = SpeakerStats.load(stats_path)
-    cfg = resolve_config(from_dict(TrainConfig, tiny_config(loss=loss, **({"model": model} if model else {}))), stats)
-    task = VoiceConversionTask(cfg, feats, stats, progress=False)
+    cfg = resolve_config(from_dict(StarGANVCConfig, tiny_config(loss=loss, **({"net": net} if net else {}))), stats)
+    task = StarGANVCTask(cfg, feats, stats, progress=False)
     task.setup(TrainContext(torch.device("cpu"), DistInfo(), 0, tmp_path))
     return task
 
@@ -76,7 +78,7 @@ def test_identity_term_stops_after_configured_step(dump, tmp_path):
 def test_trainer_updates_only_the_phase_network(dump, tmp_path):
     feats, stats_path = dump
     task = _task(dump, tmp_path)
-    trainer = Trainer(task, task.cfg.schedule, tmp_path / "exp", device="cpu", progress=False)
+    trainer = Trainer(task, task.cfg.trainer, tmp_path / "exp", device="cpu", progress=False)
     trainer._setup()
     batch = task.next_batch(1)
     for phase in trainer.phases:
@@ -97,8 +99,8 @@ def test_g_phase_reuses_the_d_phase_fake(dump, tmp_path):
     fake (made with G's graph) instead of running G on the same input again: same losses, same
     networks after the step, one G forward fewer (cycle, identity and the shared fake)."""
     cfg = _task(dump, tmp_path).cfg
-    new = one_step(lambda: _task(dump, tmp_path), cfg.schedule, tmp_path / "new", handoff=True)
-    old = one_step(lambda: _task(dump, tmp_path), cfg.schedule, tmp_path / "old", handoff=False)
+    new = one_step(lambda: _task(dump, tmp_path), cfg.trainer, tmp_path / "new", handoff=True)
+    old = one_step(lambda: _task(dump, tmp_path), cfg.trainer, tmp_path / "old", handoff=False)
     assert (new[2], old[2]) == (3, 4)
     assert_same_step(new, old)
 
@@ -107,8 +109,8 @@ def test_no_fake_reuse_under_ddp(dump, tmp_path):
     """Under DDP G's gradients must come from a forward through its wrapper (the G phase's)."""
     feats, stats_path = dump
     stats = SpeakerStats.load(stats_path)
-    cfg = resolve_config(from_dict(TrainConfig, tiny_config()), stats)
-    task = VoiceConversionTask(cfg, feats, stats, progress=False)
+    cfg = resolve_config(from_dict(StarGANVCConfig, tiny_config()), stats)
+    task = StarGANVCTask(cfg, feats, stats, progress=False)
     task.setup(TrainContext(torch.device("cpu"), DistInfo(rank=1, world_size=2), 0, tmp_path))
     assert not task.handoff.enabled
 
@@ -117,7 +119,7 @@ def test_no_fake_reuse_under_ddp(dump, tmp_path):
 def test_batch_codes_follow_the_conditioning(dump, tmp_path, conditioning):
     """c_tgt codes the conversion src -> tgt, c_src the way back (which is also the code a real
     segment is judged under), c_id the identity src -> src; StarGAN-VC2 puts both speakers in."""
-    task = _task(dump, tmp_path, model={"conditioning": conditioning})
+    task = _task(dump, tmp_path, net={"conditioning": conditioning})
     b = task.next_batch(1)
     k = task.num_speakers
     eye = torch.eye(k)
@@ -135,6 +137,7 @@ def test_batch_codes_follow_the_conditioning(dump, tmp_path, conditioning):
         losses = task.compute_losses(phase, nets, b, 1)
         assert all(torch.isfinite(t) for t in losses.terms.values())
     # validation converts with the code G was trained with (read off G itself)
-    acc = held_out_accuracy(nets["G"].eval(), nets["C"].eval(), task.corpus, task.cfg.data.segment_frames, 8,
-                            torch.device("cpu"))
+    G, C = nets["G"].eval(), nets["C"].eval()
+    acc = held_out_accuracy(lambda x, s, t, v: convert_segments(G, x, s, t, v, k), C, task.corpus,
+                            task.cfg.data.segment_frames, 8, torch.device("cpu"))
     assert 0 <= acc["acc_converted"] <= 1 and acc["segments"] > 0

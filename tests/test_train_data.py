@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from vc.features import SpeakerStats, load_features, read_feats_scp
-from vc.train.data import (SegmentSampler, SpeakerCorpus, TrainDataError, denormalize_mcep, fixed_segments,
+from vc.voice.data import (SegmentSampler, SpeakerCorpus, TrainDataError, denormalize_mcep, fixed_segments,
                            normalize_mcep, pad_frames)
 
 from test_train_fixtures import make_dump

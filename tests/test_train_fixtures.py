@@ -14,7 +14,7 @@ import numpy as np
 from vc.data import write_scp
 from vc.features import FeatureConfig, Features, SpeakerStats, load_features, read_feats_scp, save_features
 
-TINY_MODEL = {
+TINY_NET = {
     "generator": [
         {"channels": 8, "kernel": [3, 9], "stride": [1, 1]},
         {"channels": 16, "kernel": [4, 8], "stride": [2, 2]},
@@ -37,9 +37,9 @@ TINY_MODEL = {
 def tiny_config(**sections) -> dict:
     """A config dict with tiny networks and a short schedule for tests."""
     cfg = {
-        "model": dict(TINY_MODEL),
+        "net": dict(TINY_NET),
         "data": {"segment_frames": 32, "batch_size": 4},
-        "schedule": {"max_steps": 4, "log_every": 1, "checkpoint_every": 2, "keep_checkpoints": 3, "cpu_threads": 1,
+        "trainer": {"max_steps": 4, "log_every": 1, "checkpoint_every": 2, "keep_checkpoints": 3, "cpu_threads": 1,
                      "sample_every": 0},
         "validation": {"num_utterances": 1, "max_segments": 8},
     }

@@ -39,6 +39,13 @@ class ModelEntry:
     (its ``config_version``, 1 when absent) to :data:`~vc.config.CONFIG_VERSION`; ``train``: the
     training runner its family's ``*-train`` command calls; ``load_bundle``: the bundle loader its
     family's converting or translating command calls. ``summary`` is the one line ``--help`` shows.
+
+    ``task``: the :class:`vc.gan.GanTask` class its training runner drives (``task(cfg)``), for
+    tools that time or inspect a training step. Image models also name what ``vc-img-translate``
+    and ``vc-img-evaluate`` run for one of their bundles (``translate``, ``evaluate``:
+    ``body(args)`` with the parsed arguments) and ``add_cli_options``, ``hook(group, command)``
+    that adds the model's own options of a command to its argument group; empty where a model has
+    none.
     """
 
     name: str
@@ -48,6 +55,10 @@ class ModelEntry:
     migrate: str
     train: str
     load_bundle: str
+    task: str = ""
+    translate: str = ""
+    evaluate: str = ""
+    add_cli_options: str = ""
 
     def resolve(self, part: str) -> Any:
         """The object behind one of the ``"module:attribute"`` fields (``"config"``, ``"train"``, ...)."""
@@ -69,12 +80,18 @@ MODELS: tuple[ModelEntry, ...] = (
         name="stargan", family=IMAGE,
         summary="StarGAN (Choi et al. 2018): one G for every attribute edit, PatchGAN D with an attribute head",
         config="vc.stargan.config:StarGANConfig", migrate="vc.stargan.config:migrate_v1",
-        train="vc.stargan.train:train", load_bundle="vc.stargan.bundle:load_bundle"),
+        train="vc.stargan.train:train", load_bundle="vc.stargan.bundle:load_bundle",
+        task="vc.stargan.task:StarGANTask",
+        translate="vc.stargan.cli:translate", evaluate="vc.stargan.cli:evaluate",
+        add_cli_options="vc.stargan.cli:add_cli_options"),
     ModelEntry(
         name="stargan_v2", family=IMAGE,
         summary="StarGAN v2 (Choi et al. 2020): styles from a mapping network or a reference image",
         config="vc.stargan_v2.config:StarGANv2Config", migrate="vc.stargan_v2.config:migrate_v1",
-        train="vc.stargan_v2.train:train", load_bundle="vc.stargan_v2.bundle:load_bundle"),
+        train="vc.stargan_v2.train:train", load_bundle="vc.stargan_v2.bundle:load_bundle",
+        task="vc.stargan_v2.task:StarGANv2Task",
+        translate="vc.stargan_v2.cli:translate", evaluate="vc.stargan_v2.cli:evaluate",
+        add_cli_options="vc.stargan_v2.cli:add_cli_options"),
 )
 """Every model, by family; the first of each family is what a config without ``model:`` meant
 before the registry (the layout of ``config_version`` 1)."""

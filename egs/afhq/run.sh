@@ -30,7 +30,7 @@ if [ $# -ne 0 ]; then echo "$0: unexpected arguments: $*; see --help" >&2; exit 
 case $afhq_root in /*|'') ;; *) afhq_root=$PWD/$afhq_root ;; esac  # before cd: relative to the caller
 cd "$(dirname "$0")"
 . ../../recipes/path.sh
-. ./cmd.sh
+. ../../recipes/cmd.sh
 . ../../recipes/stages.sh
 . ../../recipes/img_stages.sh
 

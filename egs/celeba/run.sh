@@ -34,7 +34,7 @@ if [ $# -ne 0 ]; then echo "$0: unexpected arguments: $*; see --help" >&2; exit 
 
 cd "$(dirname "$0")"
 . ../../recipes/path.sh
-. ./cmd.sh
+. ../../recipes/cmd.sh
 . ../../recipes/stages.sh
 . ../../recipes/img_stages.sh
 

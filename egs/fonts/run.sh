@@ -3,10 +3,11 @@
 # spot from the DejaVu fonts that matplotlib ships: 3 families (Sans/Serif/Mono, exclusive like
 # hair colour) x bold x oblique = 12 styles of 80 glyphs (3 renderings each), 13 held out for
 # testing. Every glyph exists in every style, so each translation has an exact ground truth.
-# Finishes on 2 CPU cores in 10-13 minutes (README.md: 595-755 s of stages on a Zen 5 VM, three judges included).
+# Finishes on 2 CPU cores in about 10-15 minutes (RESULTS.md).
 # Stages (select with --stage/--stop_stage):
 #   0 render the font set   1 training   2 Figure-4 grid of held-out glyphs
-#   3 evaluation: attribute accuracy + L1/PSNR to the ground truth, vs the identity baseline
+#   3 evaluation: attribute accuracy + L1/PSNR to the ground truth, vs the identity baseline, the
+#     recipe's targets (local/targets.yaml) and exp/<name>/RESULTS.md
 set -euo pipefail
 
 stage=0                      # first stage to run
@@ -29,7 +30,7 @@ if [ $# -ne 0 ]; then echo "$0: unexpected arguments: $*; see --help" >&2; exit 
 
 cd "$(dirname "$0")"
 . ../../recipes/path.sh
-. ./cmd.sh
+. ../../recipes/cmd.sh
 . ../../recipes/stages.sh
 . ../../recipes/img_stages.sh
 
@@ -41,7 +42,7 @@ stage_0() {
 # Stage 3 adds the targets of the recipe to the evaluation table.
 stage_3() {
   img_stage_evaluate
-  python3 local/check_targets.py "$exp/eval.json"
+  python3 ../../recipes/check_targets.py local/targets.yaml "$exp/eval.json"
 }
 
 run_stage 0 "render the font set" stage_0

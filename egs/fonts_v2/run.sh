@@ -2,11 +2,11 @@
 # StarGAN v2 (Choi et al. 2020) on the rendered font set: the 3 families (Sans/Serif/Mono) are the
 # domains; bold and oblique are never labelled, so the model must discover them as "style" and
 # carry them over from a reference image. 13 glyphs are held out for testing. Training is 4000
-# steps on one thread, and the evaluation judges train beside it on the other core: 1086 s of the
-# 1114 s the whole recipe took on a 2-core VM without AVX-512 on 2026-12-03 (the paper's model took
-# 915 s of 968 s on 2026-11-27, a faster day). Stages (select with --stage/--stop_stage):
+# steps on one thread, and the evaluation judges train beside it on the other core; the whole
+# recipe takes about 20 minutes on 2 CPU cores (RESULTS.md). Stages (select with --stage/--stop_stage):
 #   0 render the font set   1 training   2 latent and reference grids of held-out glyphs
-#   3 evaluation: domain accuracy, diversity, bold/oblique transfer from references (+ targets)
+#   3 evaluation: domain accuracy, diversity, bold/oblique transfer from references, the recipe's
+#     targets (local/targets.yaml) and exp/<name>/RESULTS.md
 set -euo pipefail
 
 stage=0                         # first stage to run
@@ -31,7 +31,7 @@ if [ $# -ne 0 ]; then echo "$0: unexpected arguments: $*; see --help" >&2; exit 
 
 cd "$(dirname "$0")"
 . ../../recipes/path.sh
-. ./cmd.sh
+. ../../recipes/cmd.sh
 . ../../recipes/stages.sh
 . ../../recipes/img_stages.sh
 
@@ -56,7 +56,7 @@ stage_2() {
 
 stage_3() {
   img_stage_evaluate
-  python3 local/check_targets.py "$exp/eval.json"
+  python3 ../../recipes/check_targets.py local/targets.yaml "$exp/eval.json"
 }
 
 run_stage 0 "render the font set" stage_0

@@ -37,7 +37,8 @@ fi
 
 cd "$(dirname "$0")"
 . ../../recipes/path.sh
-. ./cmd.sh
+: "${train_slurm:=--gpu 1 --num-threads 4 --mem 16G --time 24:00:00}"  # a longer training than the default job's
+. ../../recipes/cmd.sh
 . ../../recipes/stages.sh
 . ../../recipes/vc_stages.sh
 

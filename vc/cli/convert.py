@@ -8,8 +8,9 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from vc.logutil import setup_logging
+from vc.cli.common import add_verbose_option, run_command
 from vc.errors import VCError
+from vc.registry import VOICE, models_help
 
 if TYPE_CHECKING:
     from vc.convert.converter import ConverterOptions
@@ -44,19 +45,21 @@ statistical baseline: --baseline stats replaces the network by the identity (per
 mean/variance normalisation + log-Gaussian F0), the classic rival to score against.
 
 exit status: 0 on success; 1 on bad input, a missing model, or any failed conversion.
+
 """
 
 
 class CliError(VCError):
-    """An error to print without a traceback (the message already says what to do)."""
+    """A mistake in the command line's files (input missing, output taken); one line, exit 1."""
 
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="vc-convert",
-        description="Convert speech to another speaker with a trained StarGAN-VC model bundle: WORLD analysis, "
-        "log-Gaussian F0 transform, mel-cepstrum through the generator, WORLD synthesis.",
-        epilog=EPILOG,
+        description="Convert speech to another speaker with a trained voice model bundle (any model vc-train "
+        "makes; its config.yaml names it): WORLD analysis, log-Gaussian F0 transform, mel-cepstrum through the "
+        "generator, WORLD synthesis.",
+        epilog=EPILOG + models_help(VOICE),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     one = p.add_argument_group("one file")
@@ -93,7 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--overwrite", action="store_true",
                         help="replace an existing output file; with --data: delete this run's (this shard's) "
                         "existing outputs and convert them again, e.g. after retraining the model")
-    common.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    add_verbose_option(common)
     return p
 
 
@@ -153,7 +156,7 @@ def _same_file(a: Path, b: Path) -> bool:
 
 
 def convert_one(args: argparse.Namespace) -> None:
-    from vc.audio import AudioError, load_audio, write_audio
+    from vc.audio import load_audio, write_audio
     from vc.convert.converter import Converter
     from vc.convert.discovery import resolve_model
 
@@ -171,10 +174,7 @@ def convert_one(args: argparse.Namespace) -> None:
     log.info("model: %s (%s)", model, how)
     converter = Converter.from_bundle(model, options=converter_options(args))
     converter.speaker_index(args.target)  # an unknown target lists the speakers before any work
-    try:
-        wave = load_audio(src, converter.sample_rate)
-    except AudioError as exc:
-        raise CliError(str(exc)) from exc
+    wave = load_audio(src, converter.sample_rate)
     result, sr = converter.convert(wave, converter.sample_rate, args.target, args.source, name=str(src))
     write_audio(out, result, sr)
     log.info("wrote %s (%.2f s at %d Hz)", out, len(result) / sr, sr)
@@ -202,30 +202,16 @@ def convert_many(args: argparse.Namespace) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    _check_args(parser, args)
-    setup_logging(args.verbose)
-    # deferred so that --help is instant
-    from vc.audio import AudioError
-    from vc.config import ConfigError
-    from vc.convert.batch import BatchError
-    from vc.convert.converter import ConversionError
-    from vc.convert.discovery import ModelNotFoundError
-    from vc.data import DataDirError
-
-    try:
-        if args.src is not None:
-            convert_one(args)
-            status = 0
-        else:
-            status = convert_many(args)
-    except (CliError, ModelNotFoundError, ConversionError, BatchError, AudioError, DataDirError, ConfigError) as exc:
-        log.error("%s", exc)
+def _run(args: argparse.Namespace) -> None:
+    _check_args(build_parser(), args)
+    if args.src is not None:
+        convert_one(args)
+    elif convert_many(args):
         sys.exit(1)
-    if status:
-        sys.exit(status)
+
+
+def main(argv: list[str] | None = None) -> None:
+    return run_command(build_parser(), _run, argv)
 
 
 if __name__ == "__main__":

@@ -6,12 +6,20 @@ import logging
 import sys
 from pathlib import Path
 
+from vc.cli.common import add_verbose_option, run_command
+from vc.errors import VCError
 from vc.evaluate.align import DEFAULT_SILENCE_DB
 from vc.evaluate.pairs import NONE_LABEL, default_labels
 from vc.evaluate.speaker import ENCODERS
-from vc.logutil import setup_logging
 
 log = logging.getLogger("vc-evaluate")
+
+
+class InputError(VCError):
+    """Input vc-evaluate cannot score (a manifest, data dir, model or file that does not fit):
+    exit status 2, apart from 1 for a run in which some utterances could not be scored."""
+
+    exit_code = 2
 
 EXAMPLE = """\
 examples:
@@ -19,6 +27,7 @@ examples:
   vc-evaluate --manifest exp/m1/conv/manifest.tsv --label stargan \\
               --manifest exp/base/conv/manifest.tsv --label baseline \\
               --ref-data data/eval --model exp/m1 --out scores.json --page samples/ --nj 4
+  vc-evaluate --results-md RESULTS.md exp/m1/scores.json      # a recipe's RESULTS.md from its scores
 
 The reference of a converted utterance is the same sentence spoken by the target speaker in
 --ref-data (matched by transcript, or by utterance-id suffix when there is no `text`). The
@@ -37,11 +46,11 @@ def build_parser() -> argparse.ArgumentParser:
             "speaker similarity and speaker-ID; per source/target pair and overall, next to the\n"
             "no-conversion floor. Prints a table, writes JSON, optionally builds an HTML sample page."),
         epilog=EXAMPLE, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--manifest", action="append", required=True, metavar="TSV",
+    p.add_argument("--manifest", action="append", metavar="TSV",
                    help="manifest.tsv written by vc-convert (repeat to compare systems in one table)")
     p.add_argument("--label", action="append", metavar="NAME",
                    help="name of the system of each --manifest, in the same order (default: the manifest's folder name)")
-    p.add_argument("--ref-data", required=True, metavar="DIR",
+    p.add_argument("--ref-data", metavar="DIR",
                    help="Kaldi data dir of reference recordings (targets' same-sentence utterances, speaker centroids)")
     p.add_argument("--src-data", metavar="DIR",
                    help="data dir holding the source utterances, if they are not in --ref-data (for the 'none' floor)")
@@ -65,13 +74,32 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
     p.add_argument("--nj", type=int, default=1, metavar="N", help="parallel processes (default: %(default)s)")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
-    p.add_argument("--verbose", "-v", action="store_true", help="debug logging")
+    add_verbose_option(p)
+    results = p.add_argument_group(
+        "RESULTS.md mode", "vc-evaluate --results-md OUT.md SCORES.json [...]: render a recipe's RESULTS.md (the "
+        "environment each file recorded, and its score tables) from scores files of vc-evaluate or "
+        "vc-img-evaluate; nothing is scored")
+    results.add_argument("--results-md", metavar="OUT.md", help="write RESULTS.md from the SCORES files")
+    results.add_argument("scores", nargs="*", metavar="SCORES.json", help="scores files, one section each")
     return p
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    setup_logging(args.verbose)
+def _results_md(args: argparse.Namespace) -> int:
+    """--results-md: RESULTS.md from scores files (vc/evaluate/results.py)."""
+    from vc.evaluate.results import write_results
+
+    write_results(args.results_md, args.scores)
+    log.info("wrote %s from %s", args.results_md, ", ".join(args.scores))
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    if args.results_md or args.scores:
+        if not (args.results_md and args.scores) or args.manifest:
+            build_parser().error("RESULTS.md mode takes --results-md OUT.md and scores files, and no --manifest")
+        return _results_md(args)
+    if not args.manifest or not args.ref_data:
+        build_parser().error("the following arguments are required: --manifest, --ref-data")
     if args.nj < 1:
         log.error("--nj must be >= 1, got %d", args.nj)
         return 2
@@ -91,9 +119,6 @@ def main(argv: list[str] | None = None) -> int:
         log.error("manifest not found: %s", ", ".join(missing))
         return 2
 
-    from vc.config import ConfigError
-    from vc.convert.manifest import ManifestError
-    from vc.data import DataDirError
     from vc.evaluate.cache import default_cache_dir
     from vc.evaluate.pipeline import evaluate_manifests
     from vc.evaluate.report import write_report
@@ -107,9 +132,10 @@ def main(argv: list[str] | None = None) -> int:
             dict(zip(labels, args.manifest)), args.ref_data, features=features, src_data=args.src_data,
             silence_db=args.silence_db, speaker_encoder=None if args.speaker_encoder == "none" else args.speaker_encoder,
             cache_dir=cache, nj=args.nj, progress=not args.no_progress, feature_source=source)
-    except (ConfigError, DataDirError, ManifestError, OSError) as exc:
-        log.error("%s", exc)
-        return 2
+    except VCError as exc:
+        raise InputError(str(exc)) from exc
+    except OSError as exc:
+        raise InputError(str(exc)) from exc
 
     sys.stdout.write(result.table)
     sys.stdout.flush()
@@ -126,6 +152,10 @@ def main(argv: list[str] | None = None) -> int:
         log.error("%d utterance(s) could not be scored; see 'error' in %s", len(result.failures), out)
         return 1
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run_command(build_parser(), _run, argv)
 
 
 if __name__ == "__main__":

@@ -6,8 +6,8 @@ import logging
 import sys
 from pathlib import Path
 
-from vc.config import ConfigError, load_config, parse_overrides
-from vc.logutil import setup_logging
+from vc.cli.common import add_override_option, add_verbose_option, run_command
+from vc.config import load_config, parse_overrides
 
 log = logging.getLogger("vc-extract")
 
@@ -51,8 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", required=True, help="data dir with wav.scp and utt2spk")
     p.add_argument("--out", required=True, help="output dir (e.g. dump/train)")
     p.add_argument("--conf", help="feature config YAML (FeatureConfig fields); defaults if omitted")
-    p.add_argument("-o", "--override", action="append", default=[], metavar="KEY=VALUE",
-                   help="override a config field, e.g. -o f0_method=harvest -o sample_rate=22050 (repeatable)")
+    add_override_option(p, example="f0_method=harvest", old=("--override",))
     p.add_argument("--nj", type=int, default=1, help="parallel worker processes (default: 1)")
     p.add_argument("--num-shards", type=int, default=1, help="split the data dir into this many shards")
     p.add_argument("--shard", type=int, help="which shard to extract (1-based, as Slurm/Kaldi JOB ids)")
@@ -65,13 +64,11 @@ def build_parser() -> argparse.ArgumentParser:
                    "bap is stored with no bands, and such features cannot be synthesized (give the same "
                    "option to --merge)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    add_verbose_option(p)
     return p
 
 
-def main(argv: list[str] | None = None) -> None:
-    args = build_parser().parse_args(argv)
-    setup_logging(args.verbose)
+def _run(args: argparse.Namespace) -> None:
     if args.nj < 1:
         build_parser().error("--nj must be >= 1")
     if args.num_shards < 1 or (args.num_shards > 1) != (args.shard is not None):
@@ -92,22 +89,18 @@ def main(argv: list[str] | None = None) -> None:
         start_worker_server(["vc.features.extract"])
 
     # deferred so that --help is instant
-    from vc.data import DataDir, DataDirError
+    from vc.data import DataDir
     from vc.features import FeatureConfig
-    from vc.features.extract import ExtractionError, extract_dir, merge_shards
+    from vc.features.extract import extract_dir, merge_shards
 
-    try:
-        cfg = load_config(FeatureConfig, args.conf, parse_overrides(args.override)).resolved()
-        data = DataDir.load(args.data)
-        log.info("settings: %s", cfg.to_json())
-        if args.merge:
-            summary = merge_shards(data, args.out, cfg, aperiodicity=not args.no_aperiodicity)
-        else:
-            summary = extract_dir(data, args.out, cfg, nj=args.nj, num_shards=args.num_shards, shard=args.shard,
-                                  progress=not args.no_progress, aperiodicity=not args.no_aperiodicity)
-    except (ConfigError, DataDirError, ExtractionError) as e:
-        log.error("%s", e)
-        sys.exit(1)
+    cfg = load_config(FeatureConfig, args.conf, parse_overrides(args.overrides)).resolved()
+    data = DataDir.load(args.data)
+    log.info("settings: %s", cfg.to_json())
+    if args.merge:
+        summary = merge_shards(data, args.out, cfg, aperiodicity=not args.no_aperiodicity)
+    else:
+        summary = extract_dir(data, args.out, cfg, nj=args.nj, num_shards=args.num_shards, shard=args.shard,
+                              progress=not args.no_progress, aperiodicity=not args.no_aperiodicity)
     where = f"shard {args.shard}/{args.num_shards}" if args.shard else args.data
     log.info("%s: %s", where, summary.describe())
     if summary.failed:
@@ -118,6 +111,10 @@ def main(argv: list[str] | None = None) -> None:
         log.error("%d of %d utterance(s) failed (%.1f%% > --max-fail-fraction %.1f%%)", len(summary.failed),
                   summary.total, 100 * summary.failed_fraction, 100 * args.max_fail_fraction)
         sys.exit(1)
+
+
+def main(argv: list[str] | None = None) -> None:
+    return run_command(build_parser(), _run, argv)
 
 
 if __name__ == "__main__":

@@ -3,13 +3,10 @@ from __future__ import annotations
 
 import argparse
 import logging
-import sys
+from typing import Sequence
 
-from vc.config import parse_overrides
-from vc.config import ConfigError, load_config
-from vc.image.celeba import LayoutError, prepare_attribute_corpus
-from vc.image.fonts import FontRenderConfig, render_font_set
-from vc.logutil import setup_logging
+from vc.cli.common import add_override_option, add_verbose_option, run_command
+from vc.config import load_config, parse_overrides
 
 log = logging.getLogger("vc-img-prepare")
 
@@ -36,8 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     f = sub.add_parser("fonts", help="render the font set")
     f.add_argument("--out", required=True, help="output folder (e.g. data/fonts)")
     f.add_argument("--config", help="FontRenderConfig YAML; defaults if omitted")
-    f.add_argument("-o", "--override", action="append", default=[], metavar="KEY=VALUE",
-                   help="override a render setting, e.g. -o image_size=32 (repeatable)")
+    add_override_option(f, example="image_size=32", old=("--override",))
     c = sub.add_parser("celeba", help="check CelebA and write a cropped, resized copy")
     c.add_argument("--root", required=True, help="CelebA folder with img_align_celeba/ and list_attr_celeba.txt")
     c.add_argument("--out", required=True, help="output folder (e.g. data/celeba); never the source folder")
@@ -51,28 +47,29 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--limit", type=int, default=0, help="only the first N images (quick runs; default: all)")
     c.add_argument("--nj", type=int, default=1, help="parallel worker processes (default: 1)")
     for sp in (f, c):
-        sp.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+        add_verbose_option(sp)
     return p
 
 
-def main(argv: list[str] | None = None) -> None:
-    args = build_parser().parse_args(argv)
-    setup_logging(args.verbose)
-    try:
-        if args.command == "fonts":
-            cfg = load_config(FontRenderConfig, args.config, parse_overrides(args.override))
-            n = render_font_set(args.out, cfg)
-            log.info("%s: %d images", args.out, n)
-        else:
-            table = prepare_attribute_corpus(args.root, args.out, crop_size=args.crop_size,
-                                             image_size=args.image_size, channels=args.channels,
-                                             test_count=args.test_count,
-                                             use_partition_file=args.use_partition_file,
-                                             limit=args.limit, nj=args.nj)
-            log.info("%s: %d images", args.out, len(table.files))
-    except (ConfigError, LayoutError, FileExistsError, FileNotFoundError, ValueError) as exc:
-        log.error("%s", exc)
-        sys.exit(1)
+def _run(args: argparse.Namespace) -> None:
+    if args.command == "fonts":
+        from vc.image.fonts import FontRenderConfig, render_font_set
+
+        cfg = load_config(FontRenderConfig, args.config, parse_overrides(args.overrides))
+        n = render_font_set(args.out, cfg)
+        log.info("%s: %d images", args.out, n)
+    else:
+        from vc.image.celeba import prepare_attribute_corpus
+
+        table = prepare_attribute_corpus(args.root, args.out, crop_size=args.crop_size,
+                                         image_size=args.image_size, channels=args.channels,
+                                         test_count=args.test_count, use_partition_file=args.use_partition_file,
+                                         limit=args.limit, nj=args.nj)
+        log.info("%s: %d images", args.out, len(table.files))
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    run_command(build_parser(), _run, argv)
 
 
 if __name__ == "__main__":

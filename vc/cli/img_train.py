@@ -1,74 +1,65 @@
-"""vc-img-train: train StarGAN (Choi et al. 2018) on an image set with the shared GAN trainer."""
+"""vc-img-train: train an image translator (StarGAN or StarGAN v2) with the shared GAN trainer.
+
+The config's top-level ``model:`` picks the model through :mod:`vc.registry`; a config written
+before ``config_version`` 2 is migrated when read.
+"""
 from __future__ import annotations
 
 import argparse
-import logging
-import sys
+from typing import Sequence
 
-from vc.cli import img_v2
+from vc.cli.common import add_override_option, add_verbose_option, run_command
+from vc.cli.img_common import epilog, resolve_device
 from vc.config import parse_overrides
-from vc.config import ConfigError, load_config
-from vc.gan import CheckpointError, NonFiniteLossError
-from vc.image.celeba import LayoutError
-from vc.image.config import ImageTrainConfig
-from vc.image.config_v2 import config_model
-from vc.image.datasets import DataError
-from vc.image.imageio import ImageError
-from vc.image.labels import LabelError
-from vc.image.train import train
-from vc.logutil import setup_logging
-
-log = logging.getLogger("vc-img-train")
+from vc.registry import IMAGE, load_model_config
 
 EPILOG = """\
-the model bundle EXP/ (see vc/image/bundle.py):
-  config.yaml        the resolved config (every default filled in)
+the model bundle EXP/ (docs/formats.md):
+  config.yaml        the resolved config (model, config_version, every default filled in)
   attributes.json    attribute names, exclusive groups, single-label flag
-  checkpoints/       step_<N>.pt + latest (G, D, optimizers, RNG: exact resume)
+  domains.json       StarGAN v2: the ordered domains
+  checkpoints/       step_<N>.pt + latest (networks, EMA, optimizers, RNG: exact resume)
   logs/train.csv     loss terms every trainer.log_every steps
-  samples/step_<N>/grid.png   Figure-4 grids of held-out images
+  samples/step_<N>/  StarGAN: Figure-4 grid.png; StarGAN v2: latent.png and reference.png
 
 examples:
   vc-img-train --config conf/train.yaml --exp exp/fonts
   vc-img-train --config conf/train.yaml --exp exp/fonts --resume          # continue a stopped run
-  vc-img-train --config conf/train.yaml --exp exp/celeba -o data.root=data/celeba -o optim.batch_size=8
+  vc-img-train --config conf/train.yaml --exp exp/celeba -o data.root=data/celeba -o data.batch_size=8
+  vc-img-train --config conf/stargan_v2.yaml --exp exp/fonts_v2 -o trainer.max_steps=500
 """
 
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="vc-img-train",
-        description="Train a StarGAN image translator (G with tiled target labels, PatchGAN D with an "
-        "attribute head; WGAN-GP, classification and cycle losses) on a CelebA-layout or "
-        "folder-per-domain image set.",
-        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--config", help="training config YAML (ImageTrainConfig fields); defaults if omitted")
+        description="Train an image translator on a CelebA-layout or folder-per-domain image set: the "
+        "config's 'model:' says which (StarGAN: one G for every attribute edit, PatchGAN D with an "
+        "attribute head; StarGAN v2: styles from a mapping network or a reference image).",
+        epilog=epilog(EPILOG), formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--config", help="the model's config YAML (its top-level 'model:' names the model); "
+                   "StarGAN's defaults if omitted")
     p.add_argument("--exp", required=True, help="output model bundle folder, e.g. exp/fonts")
-    p.add_argument("-o", "--override", action="append", default=[], metavar="KEY=VALUE",
-                   help="override a config field, e.g. -o trainer.max_steps=500 (repeatable)")
+    add_override_option(p, example="trainer.max_steps=500", old=("--override",))
     p.add_argument("--resume", action="store_true",
                    help="continue from the newest checkpoint in EXP (without it, existing checkpoints are an error)")
     p.add_argument("--device", help="auto | cpu | cuda[:N] (default: the config's device)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar (losses still go to logs/train.csv)")
-    p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    add_verbose_option(p)
     return p
 
 
-def main(argv: list[str] | None = None) -> None:
-    args = build_parser().parse_args(argv)
-    setup_logging(args.verbose)
-    if config_model(args.config) == "stargan_v2":  # StarGAN v2 lives in vc/cli/img_v2.py
-        img_v2.train(args)
-        return
-    try:
-        cfg = load_config(ImageTrainConfig, args.config, parse_overrides(args.override))
-        if args.device:
-            cfg.device = args.device
-        train(cfg, args.exp, resume=args.resume, progress=not args.no_progress)
-    except (ConfigError, DataError, LayoutError, LabelError, ImageError, CheckpointError, FileExistsError,
-            NonFiniteLossError) as exc:
-        log.error("%s", exc)
-        sys.exit(1)
+def _run(args: argparse.Namespace) -> None:
+    overrides = parse_overrides(args.overrides)
+    if args.device:
+        overrides["device"] = args.device
+    entry, cfg = load_model_config(args.config, IMAGE, overrides)
+    resolve_device(cfg.device, "--device" if args.device else "device")  # a clear error before any work
+    entry.resolve("train")(cfg, args.exp, resume=args.resume, progress=not args.no_progress)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    run_command(build_parser(), _run, argv)
 
 
 if __name__ == "__main__":

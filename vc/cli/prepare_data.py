@@ -4,14 +4,12 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import sys
 from pathlib import Path
 
-from vc.data import DataDirError
+from vc.cli.common import add_verbose_option, run_command
 from vc.data.corpora import LAYOUTS, CorpusError, prepare
 from vc.data.corpora.vctk import MICS
 from vc.data.corpora.xbmu_amdo31 import SUBSETS
-from vc.logutil import setup_logging
 
 log = logging.getLogger("vc.prepare_data")
 
@@ -48,7 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--subsets", help=f"xbmu-amdo31 only: comma-separated subsets (default {','.join(SUBSETS)})")
     parser.add_argument("--check-audio", action="store_true",
                         help="read every audio header and stop with a list of unreadable/empty files")
-    parser.add_argument("--verbose", action="store_true", help="debug logging")
+    add_verbose_option(parser)
     return parser
 
 
@@ -66,25 +64,23 @@ def layout_options(args: argparse.Namespace, parser: argparse.ArgumentParser) ->
     return options
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    setup_logging(args.verbose)
-    options = layout_options(args, parser)
+def _run(args: argparse.Namespace) -> None:
+    options = layout_options(args, build_parser())
     speakers = [s for s in args.speakers.split(",") if s] if args.speakers else None
-    try:
-        data = prepare(args.layout, args.root, speakers=speakers, num_speakers=args.num_speakers,
-                       check_audio=args.check_audio, **options)
-        out = os.path.abspath(args.out)
-        inside = [p for p in data.wav_scp.values() if p.startswith(out + os.sep)]
-        if inside or out == os.path.abspath(args.root):
-            raise CorpusError(f"{args.out}: the output dir would be written into the corpus ({inside[0] if inside else args.root}); choose another --out")
-        data.save(args.out)
-    except (CorpusError, DataDirError) as exc:
-        log.error("%s", exc)
-        sys.exit(1)
+    data = prepare(args.layout, args.root, speakers=speakers, num_speakers=args.num_speakers,
+                   check_audio=args.check_audio, **options)
+    out = os.path.abspath(args.out)
+    inside = [p for p in data.wav_scp.values() if p.startswith(out + os.sep)]
+    if inside or out == os.path.abspath(args.root):
+        raise CorpusError(f"{args.out}: the output dir would be written into the corpus "
+                          f"({inside[0] if inside else args.root}); choose another --out")
+    data.save(args.out)
     n_text = len(data.text) if data.text else 0
     log.info("wrote %s: %d utterances, %d speakers, %d transcripts", args.out, len(data), len(data.speakers), n_text)
+
+
+def main(argv: list[str] | None = None) -> None:
+    return run_command(build_parser(), _run, argv)
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ import argparse
 import logging
 import sys
 
-from vc.logutil import setup_logging
+from vc.cli.common import add_verbose_option, run_command
 
 log = logging.getLogger("vc-resynth")
 
@@ -30,34 +30,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--nj", type=int, default=1, help="parallel worker processes (default: 1)")
     p.add_argument("--utts", type=int, help="only the first N utterances (sorted by id); default: all")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    add_verbose_option(p)
     return p
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    setup_logging(args.verbose)
+def _run(args: argparse.Namespace) -> None:
     if args.nj < 1:
-        parser.error("--nj must be >= 1")
+        build_parser().error("--nj must be >= 1")
     if args.utts is not None and args.utts < 1:
-        parser.error("--utts must be >= 1")
+        build_parser().error("--utts must be >= 1")
     if args.nj > 1:
         from vc.features.parallel import start_worker_server
 
         start_worker_server(["vc.vocoder.resynth"])  # its imports overlap this process's
-    from vc.data import DataDirError
-    from vc.features import FeatureFileError
     from vc.vocoder.resynth import resynthesize_dump
 
-    try:
-        summary = resynthesize_dump(args.feats, args.out, nj=args.nj, max_utts=args.utts, progress=not args.no_progress)
-    except (DataDirError, FeatureFileError) as e:
-        log.error("%s", e)
-        sys.exit(1)
+    summary = resynthesize_dump(args.feats, args.out, nj=args.nj, max_utts=args.utts, progress=not args.no_progress)
     log.info("wrote %d wav(s) to %s; %d failed", len(summary.written), args.out, len(summary.failed))
     if summary.failed:
         sys.exit(1)
+
+
+def main(argv: list[str] | None = None) -> None:
+    return run_command(build_parser(), _run, argv)
 
 
 if __name__ == "__main__":

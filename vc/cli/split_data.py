@@ -3,12 +3,11 @@ from __future__ import annotations
 
 import argparse
 import logging
-import sys
 from pathlib import Path
 
-from vc.data import DataDir, DataDirError
+from vc.cli.common import add_verbose_option, run_command
+from vc.data import DataDir
 from vc.data.split import SPLITS, SplitError, default_mode, split
-from vc.logutil import setup_logging
 
 log = logging.getLogger("vc.split_data")
 
@@ -39,28 +38,26 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--eval", required=True, type=int, help="eval size (sentences, or utterances per speaker)")
     parser.add_argument("--by", choices=("sentence", "utterance"), help="split unit (default: see below)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    parser.add_argument("--verbose", action="store_true", help="debug logging")
+    add_verbose_option(parser)
     return parser
 
 
+def _run(args: argparse.Namespace) -> None:
+    data = DataDir.load(args.data)
+    outputs = {name: args.out_dir / name for name in SPLITS}
+    clash = [str(p) for p in outputs.values() if p.resolve() == args.data.resolve()]
+    if clash:
+        raise SplitError(f"{clash[0]}: output would overwrite the input data dir; choose another --out-dir")
+    mode = args.by or default_mode(data)
+    log.info("splitting %s by %s (seed %d)", args.data, mode, args.seed)
+    sets = split(data, args.dev, args.eval, by=mode, seed=args.seed)
+    for name, subset in sets.items():
+        subset.save(outputs[name])
+        log.info("wrote %s: %d utterances, %d speakers", outputs[name], len(subset), len(subset.speakers))
+
+
 def main(argv: list[str] | None = None) -> None:
-    args = build_parser().parse_args(argv)
-    setup_logging(args.verbose)
-    try:
-        data = DataDir.load(args.data)
-        outputs = {name: args.out_dir / name for name in SPLITS}
-        clash = [str(p) for p in outputs.values() if p.resolve() == args.data.resolve()]
-        if clash:
-            raise SplitError(f"{clash[0]}: output would overwrite the input data dir; choose another --out-dir")
-        mode = args.by or default_mode(data)
-        log.info("splitting %s by %s (seed %d)", args.data, mode, args.seed)
-        sets = split(data, args.dev, args.eval, by=mode, seed=args.seed)
-        for name, subset in sets.items():
-            subset.save(outputs[name])
-            log.info("wrote %s: %d utterances, %d speakers", outputs[name], len(subset), len(subset.speakers))
-    except (DataDirError, SplitError) as exc:
-        log.error("%s", exc)
-        sys.exit(1)
+    return run_command(build_parser(), _run, argv)
 
 
 if __name__ == "__main__":

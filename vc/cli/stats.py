@@ -4,10 +4,9 @@ from __future__ import annotations
 import argparse
 import logging
 import math
-import sys
 from pathlib import Path
 
-from vc.logutil import setup_logging
+from vc.cli.common import add_verbose_option, run_command
 
 log = logging.getLogger("vc-stats")
 
@@ -33,36 +32,34 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--feats", required=True, help="feature dump written by vc-extract (with feats.scp)")
     p.add_argument("--out", help="output stats file (default: FEATS/stats.npz)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    add_verbose_option(p)
     return p
 
 
-def main(argv: list[str] | None = None) -> None:
-    args = build_parser().parse_args(argv)
-    setup_logging(args.verbose)
-    from vc.data import DataDir, DataDirError
-    from vc.features import FeatureFileError, StatsError, read_feats_scp
+def _run(args: argparse.Namespace) -> None:
+    from vc.data import DataDir
+    from vc.features import read_feats_scp
     from vc.features.stats import stats_from_files
 
     out = Path(args.out) if args.out else Path(args.feats) / "stats.npz"
-    try:
-        data = DataDir.load(args.data)
-        feats = read_feats_scp(args.feats)
-        lacking = [u for u in data.utts if u not in feats]
-        if lacking:
-            log.warning("%d of %d utterance(s) of %s have no features (failed extraction? see %s/failed.txt): %s%s",
-                        len(lacking), len(data.utts), args.data, args.feats, ", ".join(lacking[:5]),
-                        " ..." if len(lacking) > 5 else "")
-        used = {u: feats[u] for u in data.utts if u in feats}
-        stats = stats_from_files(used, data.utt2spk, data.speakers, progress=not args.no_progress)
-    except (DataDirError, FeatureFileError, StatsError) as e:
-        log.error("%s", e)
-        sys.exit(1)
+    data = DataDir.load(args.data)
+    feats = read_feats_scp(args.feats)
+    lacking = [u for u in data.utts if u not in feats]
+    if lacking:
+        log.warning("%d of %d utterance(s) of %s have no features (failed extraction? see %s/failed.txt): %s%s",
+                    len(lacking), len(data.utts), args.data, args.feats, ", ".join(lacking[:5]),
+                    " ..." if len(lacking) > 5 else "")
+    used = {u: feats[u] for u in data.utts if u in feats}
+    stats = stats_from_files(used, data.utt2spk, data.speakers, progress=not args.no_progress)
     stats.save(out)
     for i, spk in enumerate(stats.speakers):
         log.info("%s: %d frames (%d voiced), log-F0 %.3f +- %.3f (%.0f Hz)", spk, stats.num_frames[i],
                  stats.num_voiced[i], stats.lf0_mean[i], stats.lf0_std[i], math.exp(stats.lf0_mean[i]))
     log.info("wrote %s (%d speakers)", out, len(stats.speakers))
+
+
+def main(argv: list[str] | None = None) -> None:
+    return run_command(build_parser(), _run, argv)
 
 
 if __name__ == "__main__":

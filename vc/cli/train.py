@@ -1,85 +1,110 @@
-"""vc-train: train a StarGAN-VC model bundle from extracted features and speaker statistics."""
+"""vc-train: train a voice conversion model bundle from extracted features and speaker statistics."""
 from __future__ import annotations
 
 import argparse
 import logging
 import os
-import sys
+from typing import Any
 
-from vc.logutil import setup_logging
+from vc.cli.common import add_override_option, add_verbose_option, run_command
+from vc.registry import VOICE, models_help
 
 log = logging.getLogger("vc-train")
 
 EPILOG = """\
-Trains G (converter), D (real/fake per patch) and C (speaker classifier) on random fixed-length
-MCEP segments normalised with each speaker's statistics, and writes the model bundle:
+The config's top-level 'model:' picks the model (default: stargan_vc); its sections are net,
+optim, loss, data, trainer and validation (docs: the model's config module). StarGAN-VC trains G
+(converter), D (real/fake per patch) and C (speaker classifier) on random fixed-length MCEP
+segments normalised with each speaker's statistics, and writes the model bundle:
   EXP/config.yaml  EXP/speakers.json  EXP/stats.npz  EXP/checkpoints/  EXP/logs/train.csv
   EXP/samples/step_N/*.wav  (converted validation utterances)
-On CUDA it trains with bf16 autocast; on the CPU it uses every core. Under torchrun it trains
-with DistributedDataParallel (rank 0 writes).
+On CUDA it trains with bf16 autocast; on the CPU it uses every core (-o trainer.cpu_threads=N
+to change). Under torchrun it trains with DistributedDataParallel (rank 0 writes).
 
 examples:
   vc-train --config conf/train.yaml --feats dump/train --stats dump/train/stats.npz --exp exp/demo
   vc-train --config conf/train.yaml --feats dump/train --stats dump/train/stats.npz --exp exp/demo --resume
+  vc-train --config conf/train.yaml ... -o optim.lr_g=1e-4 -o trainer.cpu_threads=1
   torchrun --nproc_per_node 4 -m vc.cli.train --config conf/train.yaml --feats dump/train \\
       --stats dump/train/stats.npz --exp exp/big
+
 """
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="vc-train", description="Train a StarGAN-VC voice conversion model.",
-                                epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--config", help="training config YAML (default: built-in defaults)")
+    p = argparse.ArgumentParser(prog="vc-train", description="Train a voice conversion model (StarGAN-VC, ...).",
+                                epilog=EPILOG + models_help(VOICE),
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--config", help="training config YAML (default: the built-in defaults of stargan_vc)")
     p.add_argument("--feats", required=True, help="training feature dump (feats.scp, utt2spk, <utt>.npz)")
     p.add_argument("--stats", required=True, help="speaker statistics from vc-stats (defines the speakers)")
     p.add_argument("--exp", required=True, help="output model bundle directory")
     p.add_argument("--dev-feats", help="held-out feature dump for samples and accuracies (default: training data)")
-    p.add_argument("--max-steps", type=int, help="override schedule.max_steps")
+    p.add_argument("--max-steps", type=int, help="override trainer.max_steps")
     p.add_argument("--seed", type=int, help="override seed")
     p.add_argument("--resume", action="store_true", help="continue from EXP/checkpoints/latest")
-    p.add_argument("--device", default="auto", help="auto (CUDA if available, else CPU), cpu, cuda or cuda:N")
-    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                   help="override any config option, e.g. --set optim.lr_g=1e-4 (YAML value syntax)")
+    p.add_argument("--device", help="override device: auto (CUDA if available, else CPU), cpu, cuda or cuda:N")
+    add_override_option(p, example="optim.lr_g=1e-4", old=("--override",))
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
-    p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    add_verbose_option(p)
     return p
 
 
-def _overrides(args: argparse.Namespace) -> dict:
+def overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """The dotted config overrides of the command line: ``-o/--set`` and the dedicated flags."""
     from vc.config import parse_overrides
 
-    out = parse_overrides(args.set)
+    out = parse_overrides(args.overrides)
     if args.max_steps is not None:
-        out["schedule.max_steps"] = args.max_steps
+        out["trainer.max_steps"] = args.max_steps
     if args.seed is not None:
         out["seed"] = args.seed
+    if args.device is not None:
+        out["device"] = args.device
     return out
 
 
-def main(argv: list[str] | None = None) -> None:
-    args = build_parser().parse_args(argv)
-    setup_logging(args.verbose)
+def refuse_old_keys(migrate: Any, keys: Any) -> None:
+    """A ConfigError for an override key of an older config layout, naming today's key.
+
+    Overrides apply to the migrated config, so an old key (``schedule.amp``) would otherwise
+    surface as an unknown section; each key is passed through the model's migration alone to
+    find where it went (``trainer.amp``).
+    """
+    from vc.config import ConfigError, apply_overrides
+
+    def leaves(node: Any, prefix: str = "") -> list[str]:
+        if isinstance(node, dict) and node:
+            return [k for key, value in node.items() for k in leaves(value, f"{prefix}{key}.")]
+        return [prefix[:-1]]
+
+    for key in keys:
+        moved = leaves(migrate(apply_overrides({}, {key: None})))
+        if moved != [key]:
+            raise ConfigError(f"-o {key}: the option is {moved[0]} in this config layout (config_version 2); "
+                              f"use -o {moved[0]}=...")
+
+
+def _run(args: argparse.Namespace) -> None:
     if int(os.environ.get("RANK", "0")) != 0:  # torchrun: one copy of the progress messages is enough
         logging.getLogger().setLevel(logging.WARNING)
-    from vc.config import ConfigError
-    from vc.features import FeatureFileError, StatsError
-    from vc.gan import CheckpointError, NonFiniteLossError
-    from vc.train.bundle import BundleError
-    from vc.train.config import load_train_config
-    from vc.train.data import TrainDataError
-    from vc.train.run import train
+    from vc.config import CONFIG_VERSION, read_yaml
+    from vc.registry import config_from_mapping, entries, get, model_name
 
-    try:
-        cfg = load_train_config(args.config, _overrides(args))
-        train(cfg, args.feats, args.stats, args.exp, dev_feats=args.dev_feats, resume=args.resume,
-              device=args.device, progress=not args.no_progress)
-    except NonFiniteLossError as e:
-        log.error("%s", e)
-        sys.exit(2)
-    except (ConfigError, FeatureFileError, StatsError, TrainDataError, BundleError, CheckpointError,
-            FileExistsError, ValueError) as e:
-        log.error("%s", e)
-        sys.exit(1)
+    data = (read_yaml(args.config) if args.config
+            else {"model": entries(VOICE)[0].name, "config_version": CONFIG_VERSION})
+    where = args.config or "the default config"
+    entry = get(model_name(data, VOICE, where), VOICE)
+    given = overrides(args)
+    refuse_old_keys(entry.resolve("migrate"), given)
+    entry, cfg = config_from_mapping(data, VOICE, given, where=where)
+    log.info("model %s (%s)", entry.name, where)
+    entry.resolve("train")(cfg, args.feats, args.stats, args.exp, dev_feats=args.dev_feats, resume=args.resume,
+                           progress=not args.no_progress)
+
+
+def main(argv: list[str] | None = None) -> None:
+    return run_command(build_parser(), _run, argv)
 
 
 if __name__ == "__main__":

@@ -341,7 +341,10 @@ def run_batch(
     workers = None
     if nj > 1:  # started before our own model load so that theirs overlaps it
         # workers fork from a server that has imported torch and the model code meanwhile
-        start_worker_server([__name__, "vc.convert.converter", "vc.train.bundle"])
+        from vc.registry import VOICE, entries
+
+        start_worker_server([__name__, "vc.convert.converter", "vc.voice.bundle",
+                             *(e.load_bundle.partition(":")[0] for e in entries(VOICE))])
         workers = _Workers(min(nj, len(data.utts)) - 1, str(model_dir), options,
                            logging.getLogger().getEffectiveLevel()) if len(data.utts) > 1 else None
     import torch
@@ -448,7 +451,7 @@ def merge_shards(model_dir: str | os.PathLike, data_dir: str | os.PathLike, outd
     failed mean a shard did not finish, which is an error naming them (rerun that shard, or run
     without --merge to convert them here).
     """
-    from vc.train.bundle import read_speakers
+    from vc.voice.bundle import read_speakers
 
     outdir = Path(outdir)
     data = DataDir.load(data_dir)

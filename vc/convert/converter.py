@@ -5,7 +5,7 @@ The chain is the one the model was trained for, step for step:
 1. WORLD analysis with the bundle's recorded feature settings (input at another rate is
    resampled first; a bundle whose settings this code cannot honour is refused at load);
 2. log-Gaussian F0 transform from the source to the target speaker's statistics;
-3. MCEP normalised with the source statistics exactly as ``vc.train.data.normalize_mcep`` does
+3. MCEP normalised with the source statistics exactly as ``vc.voice.data.normalize_mcep`` does
    during training (all ``mcep_dim`` coefficients including c0; no trimming or other
    preprocessing happens at training time, so none is needed here), converted by G with the
    target's one-hot code (a model trained with source-target conditioning also gets the
@@ -26,7 +26,7 @@ import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -35,9 +35,12 @@ from vc.convert.f0 import LogF0Stats, convert_f0
 from vc.convert.pauses import limit_pause_level
 from vc.features import FeatureConfig, Features, SpeakerStats, analyze
 from vc.features.config import F0_METHODS
+from vc.errors import VCError
 from vc.features.heap import retain_freed_memory
 from vc.vocoder import synthesize
-from vc.errors import VCError
+
+if TYPE_CHECKING:
+    from vc.voice.bundle import VoiceBundle
 
 log = logging.getLogger(__name__)
 
@@ -76,19 +79,16 @@ class ConverterOptions:
     * ``device``: torch device for G (``"cpu"``, ``"cuda"``...).
     * ``precision``: arithmetic of G: ``"auto"`` (default) is bf16 on a CPU with native bf16 dot
       products (AMX or AVX512-BF16) and fp32 elsewhere
-      (:func:`vc.convert.inference.resolve_precision`); ``"fp32"`` and ``"bf16"`` force one. bf16 is a copy of G cast once (not autocast, which re-cast the
-      weights on every call and gained nothing). On one core of a Xeon with AMX it runs the
-      paper-size G 2-3x faster than fp32 (1.7-1.8x on an AMD Zen 4 core, with AVX512-BF16) in ``bench/convert_speed.py``'s best runs (5 s of
-      audio: 0.05 vs 0.10 s; 30 s: 0.19-0.28 vs 0.60-0.69 s) and about as fast in the VM's
-      slow state, which brings conversion to a median 1.2x of bare WORLD analysis + synthesis
-      (fp32: 1.24-1.53x); it changes the converted mel-cepstrum by 0.034 dB MCD (mean over the
-      demo's 120 evaluation conversions) and its scores by less than their spread (README,
-      Status).
+      (:func:`vc.convert.inference.resolve_precision`); ``"fp32"`` and ``"bf16"`` force one. bf16 is
+      a copy of G cast once (not autocast, which re-cast the weights on every call and gained
+      nothing). Where the CPU computes bf16 natively it runs G severalfold faster than fp32 and
+      moves the converted mel-cepstrum by a few hundredths of a dB of MCD
+      (``bench/convert_speed.py`` measures both on the machine at hand).
     * ``pause_db``: frames that the statistical mapping of c0 puts more than this many dB below
       the utterance's loudest frame are pauses, and the network's c0 there is lowered to the
-      mapping's (:mod:`vc.convert.pauses`: G returns pauses 6-11 dB too loud); 0 turns it off.
-      26 dB was the best of 17, 26 and 35 dB (``--pause-db``) on the demo's evaluation set, and
-      on its dev set, not used for the choice, it also lowered log-F0 RMSE and V/UV error.
+      mapping's (:mod:`vc.convert.pauses`: G returns pauses too loud); 0 turns it off. The
+      default was chosen on the demo's evaluation set among 17, 26 and 35 dB
+      (``egs/demo/local/pause_levels.py`` shows the levels).
     """
 
     baseline: str | None = None
@@ -99,7 +99,7 @@ class ConverterOptions:
     precision: str = "auto"
     pause_db: float = 26.0
 
-    def check(self) -> None:
+    def __post_init__(self) -> None:
         problems = []
         if self.baseline is not None and self.baseline not in BASELINES:
             problems.append(f"baseline must be one of {', '.join(BASELINES)} (or None), got {self.baseline!r}")
@@ -146,42 +146,42 @@ class Converter:
     a server, a batch worker).
     """
 
-    def __init__(self, generator: Any, speakers: list[str], stats: SpeakerStats, features: FeatureConfig,
-                 options: ConverterOptions | None = None, *, name: str = "<model>",
-                 checkpoint: str | None = None) -> None:
+    def __init__(self, bundle: VoiceBundle, options: ConverterOptions | None = None, *, name: str | None = None) -> None:
         self.options = options or ConverterOptions()
-        self.options.check()
-        self.generator = generator
-        self.speakers = list(speakers)
-        self.stats = stats
-        self.name = name
-        self.checkpoint = checkpoint
-        base = features.resolved()
+        self.bundle = bundle
+        self.speakers = list(bundle.speakers)
+        self.stats = bundle.stats
+        self.name = name or bundle.path.resolve().name
+        self.checkpoint = bundle.checkpoint.name
+        base = bundle.features.resolved()
         self.feature_config = (dataclasses.replace(base, f0_method=self.options.f0_method)
                                if self.options.f0_method else base)
         self._check_consistency()
+
+    @property
+    def generator(self) -> Any:
+        """The network that converts the mel-cepstrum (as prepared for inference)."""
+        return self.bundle.generator
 
     # ------------------------------------------------------------------ loading
     @classmethod
     def from_bundle(cls, path: str | os.PathLike, device: str | None = None, *,
                     options: ConverterOptions | None = None, **option_fields: Any) -> "Converter":
-        """Load ``exp/<name>`` (its newest checkpoint) for conversion.
+        """Load ``exp/<name>`` (its newest checkpoint) for conversion, whichever voice model it
+        holds (its ``config.yaml`` names the model; ``vc.registry`` finds its loader).
 
         Options may be given as a :class:`ConverterOptions` or as keywords
         (``baseline="stats"``, ``f0_scale=1.2``, ...); ``device`` is a shortcut for the option.
         """
         import torch
 
-        from vc.config import ConfigError
-        from vc.convert.inference import DTYPES, prepare_for_inference, resolve_precision
-        from vc.gan.checkpoint import CheckpointError
-        from vc.train.bundle import BundleError, feature_config, load_generator
+        from vc.convert.inference import DTYPES, resolve_precision
+        from vc.voice.bundle import load_voice_bundle
 
         retain_freed_memory()  # every utterance reuses the previous one's memory (no page faults)
-        opts = dataclasses.replace(options or ConverterOptions(), **option_fields)
         if device is not None:
-            opts.device = device
-        opts.check()
+            option_fields["device"] = device
+        opts = dataclasses.replace(options or ConverterOptions(), **option_fields)
         bundle = Path(path)
         if not bundle.is_dir():
             raise ConversionError(f"{bundle}: model folder not found")
@@ -192,21 +192,14 @@ class Converter:
         if device_type == "cuda" and not torch.cuda.is_available():
             raise ConversionError(f"device {opts.device!r} asked for, but torch {torch.__version__} sees no CUDA "
                                   "device; use --device cpu")
-        opts.precision = resolve_precision(opts.precision, opts.device)
+        opts = dataclasses.replace(opts, precision=resolve_precision(opts.precision, opts.device))
         try:
-            generator, speakers, cfg, stats = load_generator(bundle, opts.device)
-            features = feature_config(cfg)
-        except (BundleError, CheckpointError, ConfigError) as exc:
+            loaded = load_voice_bundle(bundle, opts.device)
+        except VCError as exc:
             raise ConversionError(f"{bundle}: cannot load the model: {exc}") from exc
-        if cfg.model.mcep_dim != features.mcep_dim:
-            raise ConversionError(f"{bundle}: the generator models {cfg.model.mcep_dim} coefficients but the "
-                                  f"features have mcep_dim={features.mcep_dim}")
         if opts.baseline is None:
-            generator = prepare_for_inference(generator, len(speakers), int(cfg.model.mcep_dim),
-                                              dtype=DTYPES[opts.precision])
-        latest = bundle / "checkpoints" / "latest"
-        checkpoint = latest.read_text(encoding="utf-8").strip() if latest.is_file() else None
-        return cls(generator, speakers, stats, features, opts, name=bundle.resolve().name, checkpoint=checkpoint)
+            loaded.prepare_for_inference(DTYPES[opts.precision])
+        return cls(loaded, opts)
 
     def _check_consistency(self) -> None:
         """Refuse statistics and features that do not describe the same analysis."""
@@ -280,7 +273,7 @@ class Converter:
     def statistical_mapping(self, analysis: SourceAnalysis, target: str) -> np.ndarray:
         """The (T, D) mel-cepstrum normalised with the source's statistics and de-normalised with
         the target's: the statistical baseline's output, and what the pause rule reads c0 from."""
-        from vc.train.data import MIN_STD, denormalize_mcep, normalize_mcep
+        from vc.voice.data import MIN_STD, denormalize_mcep, normalize_mcep
 
         mcep = analysis.features.mcep
         if analysis.source_index is not None:
@@ -296,19 +289,17 @@ class Converter:
             return self.statistical_mapping(analysis, target)
         import torch
 
-        from vc.train.bundle import convert_mcep as run_generator  # the function training samples use
-
         tgt = self.stats.index(target)
         mcep = analysis.features.mcep
         with torch.inference_mode():  # no autograd bookkeeping: G is a fixed function here
             # the source's voicing is what the vocoder will excite the converted envelope with
+            # (the bundle converts as its model's training samples do)
             voiced = analysis.features.voiced
             if analysis.source_index is not None:
-                out = run_generator(self.generator, mcep, self.stats.index(analysis.source), tgt, self.stats,
-                                    voiced=voiced)
+                out = self.bundle.convert_mcep(mcep, self.stats.index(analysis.source), tgt, voiced=voiced)
             else:
-                out = run_generator(self.generator, mcep, 0, tgt, self.stats,
-                                    source_stats=(analysis.mcep_mean, analysis.mcep_std), voiced=voiced)
+                out = self.bundle.convert_mcep(mcep, 0, tgt, source_stats=(analysis.mcep_mean, analysis.mcep_std),
+                                               voiced=voiced)
         if self.options.pause_db > 0:
             mapped_c0 = self.statistical_mapping(analysis, target)[:, 0]
             out[:, 0] = limit_pause_level(out[:, 0], mapped_c0, self.options.pause_db)
@@ -357,7 +348,7 @@ class Converter:
         return self.convert_analysis(self.analyze(wave, sample_rate, source, name=name), target)
 
     def __repr__(self) -> str:
-        mode = "statistical baseline" if self.options.baseline else "StarGAN-VC"
+        mode = "statistical baseline" if self.options.baseline else self.bundle.model
         return (f"Converter({self.name!r}, {mode}, {len(self.speakers)} speakers, "
                 f"{self.sample_rate} Hz, checkpoint={self.checkpoint!r})")
 

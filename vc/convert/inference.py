@@ -37,7 +37,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from vc.gan.runtime import cpu_has_native_bf16
-from vc.models.stargan_vc import _pad_to, generator_conditioning, speaker_code
+from vc.stargan_vc.networks import _pad_to, generator_conditioning, speaker_code
 
 log = logging.getLogger(__name__)
 
@@ -161,7 +161,7 @@ def prepare_for_inference(generator: nn.Module, num_speakers: int, mcep_dim: int
     ``dtype`` (float32 or bfloat16) behind a float32 interface.
 
     ``generator(x (B, mcep_dim, T), code (B, code_dim), voiced (B, T))`` is the interface
-    (``code`` from :func:`vc.models.stargan_vc.speaker_code`, ``voiced`` read only by a
+    (``code`` from :func:`vc.stargan_vc.networks.speaker_code`, ``voiced`` read only by a
     voicing-conditioned G); the copy is verified on a random
     ``frames``-frame input against the original (and the original returned if they differ by more
     than ``dtype``'s rounding).
@@ -211,7 +211,7 @@ class InferenceGenerator(nn.Module):
       one-output-channel convolution at a few percent of the machine's speed. The sum runs in
       another order than theirs, so this layer agrees with them to float32 rounding.
 
-    Only a generator built like ``vc.models.stargan_vc.Generator`` (gated encoder layers, gated
+    Only a generator built like ``vc.stargan_vc.networks.Generator`` (gated encoder layers, gated
     transposed decoder layers seeing the code, a plain transposed last layer, batch norms folded)
     is wrapped: see :meth:`supports`. :func:`prepare_for_inference` checks the result against the
     stored network either way.

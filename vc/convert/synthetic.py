@@ -15,8 +15,9 @@ import numpy as np
 
 from vc.features import FeatureConfig, SpeakerStats, analyze
 
-#: A generator small enough for tests to build and run in milliseconds (any mcep_dim).
-TINY_MODEL: dict[str, Any] = {"generator": [
+#: A StarGAN-VC ``net:`` section whose generator is small enough for tests to build and run in
+#: milliseconds (any mcep_dim).
+TINY_NET: dict[str, Any] = {"generator": [
     {"channels": 8, "kernel": [3, 9], "stride": [1, 1]},
     {"channels": 16, "kernel": [4, 8], "stride": [2, 2]},
     {"channels": 4, "kernel": [None, 5], "stride": [None, 1]},
@@ -41,20 +42,20 @@ def speaker_waves(f0_by_speaker: Mapping[str, float], sample_rate: int, *, utts:
 
 
 def random_bundle(exp_dir: str | os.PathLike, waves: Mapping[str, Sequence[np.ndarray]], features: FeatureConfig,
-                  *, model: Mapping[str, Any] | None = None, seed: int = 0) -> Path:
+                  *, net: Mapping[str, Any] | None = None, seed: int = 0) -> Path:
     """Write ``exp_dir`` from per-speaker waves (at ``features.sample_rate``); returns its path.
 
-    The statistics are computed from the waves as vc-stats would; ``model`` overrides the
-    architecture (``StarGANVCConfig`` fields, e.g. smaller layer lists for fast tests); the
-    default is the default model size. G's weights are PyTorch's seeded initialisation.
+    The model is StarGAN-VC. The statistics are computed from the waves as vc-stats would; ``net``
+    overrides the architecture (``StarGANVCNetConfig`` fields, e.g. smaller layer lists for fast
+    tests); the default is the default size. G's weights are PyTorch's seeded initialisation.
     """
     import torch
 
     from vc.config import from_dict
     from vc.gan.checkpoint import CheckpointManager
-    from vc.models.stargan_vc import build_stargan_vc
-    from vc.train.bundle import CHECKPOINTS, STATS, resolve_config, write_bundle
-    from vc.train.config import TrainConfig
+    from vc.stargan_vc.bundle import CHECKPOINTS, STATS, resolve_config, write_bundle
+    from vc.stargan_vc.config import StarGANVCConfig
+    from vc.stargan_vc.networks import build_stargan_vc
 
     exp = Path(exp_dir)
     if exp.exists() and any(exp.iterdir()):
@@ -64,9 +65,9 @@ def random_bundle(exp_dir: str | os.PathLike, waves: Mapping[str, Sequence[np.nd
     stats = SpeakerStats.from_features(items, cfg, list(waves))
     exp.mkdir(parents=True, exist_ok=True)
     stats.save(exp / STATS)
-    train_cfg = resolve_config(from_dict(TrainConfig, {"model": dict(model or {}), "seed": seed}), stats)
+    train_cfg = resolve_config(from_dict(StarGANVCConfig, {"net": dict(net or {}), "seed": seed}), stats)
     write_bundle(exp, train_cfg, exp / STATS, stats)
     torch.manual_seed(seed)
-    nets = build_stargan_vc(train_cfg.model)
+    nets = build_stargan_vc(train_cfg.net)
     CheckpointManager(exp / CHECKPOINTS).save(0, {"nets": {"G": nets["G"].state_dict()}, "step": 0})
     return exp

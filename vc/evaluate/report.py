@@ -19,6 +19,8 @@ JSON document (``schema`` = ``SCHEMA``; NaN/undefined values are ``null``)::
                    mcd_db, msd_db, f0_rmse_cents, f0_corr, vuv_error (0..1), aligned_frames, voiced_both,
                    spk_cos, spk_pred, spk_correct, error}]
     warnings     [str]
+    environment  {date, python, torch, commit, cpu, cpu_features, cores, torch_threads, gpu, ...}:
+                 where the scores were made (vc.evaluate.results.environment; RESULTS.md shows it)
 
 A group is ``{system[, src_spk, tgt_spk], n, n_failed, n_parallel, mcd_db, mcd_db_std, msd_db, f0_rmse_cents,
 f0_corr, vuv_error, spk_cos, spk_acc}`` (means over the utterances where the metric is defined,
@@ -35,6 +37,7 @@ from typing import Any, Iterable
 import numpy as np
 
 from vc.evaluate.pairs import NONE_LABEL
+from vc.evaluate.results import environment
 from vc.evaluate.scoring import UttScore
 from vc.fileio import atomic_write_text
 
@@ -142,6 +145,7 @@ def build_report(*, scores: list[UttScore], per_pair: list[dict[str, Any]], over
         "pairs": per_pair,
         "utterances": [dataclasses.asdict(s) for s in scores],
         "warnings": warnings,
+        "environment": environment(),
     })
 
 

@@ -1,6 +1,6 @@
 """The shared GAN core: losses, conditioning, layers, EMA, checkpoints and a task-driven trainer.
 
-Nothing here knows about audio or images; the voice (``vc.train``) and image (``vc.image``)
+Nothing here knows about audio or images; the voice models (``vc.stargan_vc``, on ``vc.voice``) and the image models (``vc.stargan``, ``vc.stargan_v2``, on ``vc.image``)
 branches build on it.
 
 Pieces

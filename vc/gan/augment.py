@@ -6,7 +6,7 @@ generated, in both phases, so that D cannot memorise where each training image's
 G is not rewarded for placing its output exactly there.
 
 A shear slants an image (each row moves in proportion to its height), differentiably in both the
-image and the amount: StarGAN v2's slant style (``vc.image.slant``) straightens its input and
+image and the amount: StarGAN v2's slant style (``vc.stargan_v2.slant``) straightens its input and
 slants its output with it.
 """
 from __future__ import annotations

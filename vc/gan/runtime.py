@@ -17,6 +17,8 @@ import numpy as np
 import torch
 import torch.distributed as dist
 
+from vc.config import ConfigError
+
 log = logging.getLogger(__name__)
 
 AMP_MODES = ("auto", "native", "bf16", "fp16", "off")
@@ -86,12 +88,12 @@ def resolve_device(spec: str, info: DistInfo, cpu_threads: int = 0) -> torch.dev
     process's cores among the local ``torchrun`` processes.
     """
     if spec not in ("auto", "cpu", "cuda") and not spec.startswith("cuda:"):
-        raise ValueError(f"device must be auto, cpu or cuda[:N], got {spec!r}")
+        raise ConfigError(f"device must be auto, cpu or cuda[:N], got {spec!r}")
     if spec == "auto":
         spec = "cuda" if torch.cuda.is_available() else "cpu"
     if spec.startswith("cuda"):
         if not torch.cuda.is_available():
-            raise RuntimeError("device cuda was requested but torch sees no CUDA device")
+            raise ConfigError(f"device {spec} was requested but torch sees no CUDA device")
         device = torch.device(spec if ":" in spec else f"cuda:{info.local_rank}")
         torch.cuda.set_device(device)
         return device
@@ -111,8 +113,7 @@ def _warn_if_busy(threads: int) -> None:
         return
     if threads > 1 and load >= cpu_cores():
         log.warning("the CPU is busy (load average %.1f on %d cores): training with %d threads may be much "
-                    "slower than with 1; set schedule.cpu_threads: 1 (vc-train --set schedule.cpu_threads=1) "
-                    "if steps are slow", load, cpu_cores(), threads)
+                    "slower than with 1; set trainer.cpu_threads: 1 (-o trainer.cpu_threads=1) if steps are slow", load, cpu_cores(), threads)
 
 
 def resolve_amp(mode: str, device: torch.device) -> torch.dtype | None:

@@ -42,6 +42,8 @@ CHECKPOINT_FORMAT = 1
 class NonFiniteLossError(VCError, RuntimeError):
     """A loss term became NaN or infinite; the message names the step, phase and term."""
 
+    exit_code = 2  # told apart from a mistake in the input: the run itself diverged
+
 
 @dataclass
 class TrainerConfig:

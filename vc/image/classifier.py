@@ -8,12 +8,12 @@ resume, CSV log and progress bar as the GANs, and lives in the bundle as
 
 The judge is an ensemble of ``evaluation.judges`` such classifiers that differ only in their
 seed, read through their mean logits. One classifier is not a stable instrument for
-translations: on the font set, three seeds of the same network that read real held-out glyphs
-alike (91-93 % on Sans and Mono, 98 % on Serif) read the same StarGAN outputs' Serif at 0.93,
-0.92 and 0.86. Translations sit nearer the decision boundaries than real images, where seeds
-disagree most; the mean of several judges is what a score can rest on, and the spread of their
-single readings (reported by the evaluations) says how far it can be trusted. Member 0 lives in ``eval_classifier/``
-itself (so a single-judge bundle keeps its layout), member k in ``eval_classifier/member<k>/``.
+translations: seeds of the same network that read real images alike can read the same
+translations differently, since translations sit nearer the decision boundaries, where seeds
+disagree most (docs/experiments/image_configs.md). The mean of several judges is what a score
+can rest on, and the spread of their single readings (reported by the evaluations) says how far
+it can be trusted. Member 0 lives in ``eval_classifier/`` itself (so a single-judge bundle keeps
+its layout), member k in ``eval_classifier/member<k>/``.
 """
 from __future__ import annotations
 
@@ -34,8 +34,7 @@ from vc.gan import (CheckpointError, CheckpointManager, GanTask, OptimizerSpec, 
                     random_blur, random_shift, shift_pixels)
 from vc.image.config import EvalClassifierConfig
 from vc.image.datasets import BatchStream, ImageLabelDataset
-from vc.image.labels import LabelSpace
-from vc.image.task import cls_target
+from vc.image.labels import LabelSpace, cls_target
 
 log = logging.getLogger(__name__)
 

@@ -14,13 +14,15 @@ target domain, as the reference-guided steps need.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import torch
 from torch import Tensor
 
-from vc.image.config_v2 import StarGANv2TrainConfig
 from vc.image.datasets import DataError, ImageLabelDataset, build_dataset
+
+if TYPE_CHECKING:
+    from vc.stargan_v2.config import StarGANv2Config
 
 
 @dataclass
@@ -74,8 +76,8 @@ def domain_set(dataset: ImageLabelDataset, domains: Sequence[str] = ()) -> Domai
     return DomainSet(dataset, names, domain, members)
 
 
-def build_domain_set(cfg: StarGANv2TrainConfig, split: str, root: str | None = None) -> DomainSet:
-    """The ``train`` or ``test`` split of the configured data, with domains."""
+def build_domain_set(cfg: StarGANv2Config, split: str, root: str | None = None) -> DomainSet:
+    """The ``train`` or ``test`` split of ``cfg.data``, with the domains ``cfg.domains``."""
     return domain_set(build_dataset(cfg.data, split, root=root), cfg.domains)
 
 

@@ -42,7 +42,8 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 from tqdm import tqdm
 
-from vc.config import to_dict
+from vc.config import ConfigError, to_dict
+from vc.errors import VCError
 from vc.fileio import atomic_write_text
 from vc.image import celeba
 from vc.image.imageio import save_image
@@ -79,6 +80,29 @@ class FontRenderConfig:
     color: bool = False  # False: black on white grayscale; True: a random colour pair per content
     seed: int = 0
 
+    def __post_init__(self) -> None:
+        if len(set(self.glyphs)) != len(self.glyphs) or any(c.isspace() for c in self.glyphs):
+            raise ConfigError("glyphs must be distinct, non-space characters")
+        unknown = sorted(set(self.test_glyphs) - set(self.glyphs))
+        if unknown:
+            raise ConfigError(f"test_glyphs {''.join(unknown)!r} are not in glyphs")
+        if len(self.test_glyphs) >= len(self.glyphs):
+            raise ConfigError("test_glyphs: at least one glyph must remain for training")
+        if self.variants < 1:
+            raise ConfigError(f"variants must be >= 1, got {self.variants}")
+        if self.image_size < 8:
+            raise ConfigError(f"image_size must be >= 8, got {self.image_size}")
+        if not 0.0 <= self.min_family_distance < 1.0:
+            raise ConfigError(f"min_family_distance must be in [0, 1), got {self.min_family_distance}")
+
+
+class FontError(VCError, ValueError):
+    """The font set cannot be rendered as configured (or not here)."""
+
+
+class FontSetExistsError(FontError, FileExistsError):
+    """The output folder holds a font set rendered with other settings."""
+
 
 @dataclass(frozen=True)
 class Style:
@@ -109,7 +133,7 @@ def check_fonts() -> None:
     """Fail early, naming the file, if this matplotlib lacks one of the 12 DejaVu styles."""
     missing = [str(s.font_file()) for s in STYLES if not s.font_file().is_file()]
     if missing:
-        raise FileNotFoundError(f"DejaVu font file(s) not found: {', '.join(missing)}")
+        raise FontError(f"DejaVu font file(s) not found: {', '.join(missing)}")
 
 
 def content_id(glyph: str, variant: int) -> str:
@@ -143,12 +167,12 @@ def render_glyph(glyph: str, style: Style, cfg: FontRenderConfig, variant: int =
     ImageDraw.Draw(ink).text((pad - left, pad - top), glyph, font=font, fill=255)
     box = ink.getbbox()
     if box is None:
-        raise ValueError(f"glyph {glyph!r} draws nothing in {style.font_file().name}")
+        raise FontError(f"glyph {glyph!r} draws nothing in {style.font_file().name}")
     ink = ink.crop(box)
     x = round((big - ink.width) / 2 + dx * SUPERSAMPLE)
     y = round((big - ink.height) / 2 + dy * SUPERSAMPLE)
     if x < 0 or y < 0 or x + ink.width > big or y + ink.height > big:
-        raise ValueError(f"glyph {glyph!r} in {style.name} does not fit a {cfg.image_size}px canvas; "
+        raise FontError(f"glyph {glyph!r} in {style.name} does not fit a {cfg.image_size}px canvas; "
                          "lower font_scale or jitter")
     mask = Image.new("L", (big, big), 0)
     mask.paste(ink, (x, y))
@@ -156,20 +180,6 @@ def render_glyph(glyph: str, style: Style, cfg: FontRenderConfig, variant: int =
     if not cfg.color:
         return Image.eval(mask, lambda v: 255 - v)
     return Image.composite(Image.new("RGB", mask.size, fg), Image.new("RGB", mask.size, bg), mask)
-
-
-def _validate(cfg: FontRenderConfig) -> None:
-    if len(set(cfg.glyphs)) != len(cfg.glyphs) or any(c.isspace() for c in cfg.glyphs):
-        raise ValueError("glyphs must be distinct, non-space characters")
-    unknown = sorted(set(cfg.test_glyphs) - set(cfg.glyphs))
-    if unknown:
-        raise ValueError(f"test_glyphs {''.join(unknown)!r} are not in glyphs")
-    if len(cfg.test_glyphs) >= len(cfg.glyphs):
-        raise ValueError("at least one glyph must remain for training")
-    if cfg.variants < 1 or cfg.image_size < 8:
-        raise ValueError("variants must be >= 1 and image_size >= 8")
-    if not 0.0 <= cfg.min_family_distance < 1.0:
-        raise ValueError("min_family_distance must be in [0, 1)")
 
 
 def _style_images(glyph: str, cfg: FontRenderConfig) -> dict[Style, np.ndarray]:
@@ -209,12 +219,12 @@ def select_glyphs(cfg: FontRenderConfig) -> tuple[str, dict[str, str]]:
         kept[glyph] = images
     bad_test = {g: dropped[g] for g in cfg.test_glyphs if g in dropped}
     if bad_test:
-        raise ValueError("held-out glyphs that cannot be judged: "
+        raise FontError("held-out glyphs that cannot be judged: "
                          + "; ".join(f"{g!r}: {why}" for g, why in bad_test.items())
                          + "; choose other test_glyphs or lower min_family_distance")
     chosen = "".join(g for g in cfg.glyphs if g in kept)
     if len(chosen) <= len(cfg.test_glyphs):
-        raise ValueError(f"no training glyph left after dropping {len(dropped)} of {len(cfg.glyphs)}; "
+        raise FontError(f"no training glyph left after dropping {len(dropped)} of {len(cfg.glyphs)}; "
                          "lower min_family_distance or add glyphs")
     if dropped:
         log.info("dropped %d of %d glyphs whose labels the pixels do not show: %s",
@@ -228,7 +238,6 @@ def render_font_set(out: str | os.PathLike, cfg: FontRenderConfig) -> int:
     A folder already rendered with the same settings is left as it is; one rendered with other
     settings is an error rather than being overwritten.
     """
-    _validate(cfg)
     check_fonts()
     out = Path(out)
     old = json.loads((out / MANIFEST).read_text(encoding="utf-8")) if (out / MANIFEST).is_file() else None
@@ -242,7 +251,7 @@ def render_font_set(out: str | os.PathLike, cfg: FontRenderConfig) -> int:
     # the manifest is written before the first image, so even an interrupted render is never
     # resumed with other settings (its images would silently mix with the new ones)
     if old is not None and old != manifest or old is None and (out / celeba.IMAGE_DIR).is_dir():
-        raise FileExistsError(f"{out} holds a different or unknown font set ({out / MANIFEST}); "
+        raise FontSetExistsError(f"{out} holds a different or unknown font set ({out / MANIFEST}); "
                               "remove it or render into another folder")
     atomic_write_text(out / MANIFEST, json.dumps(manifest, indent=1) + "\n")
     files, rows, partition, content = [], [], {}, {}

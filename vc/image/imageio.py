@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 import torch
@@ -22,6 +23,23 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp")
 
 class ImageError(VCError, ValueError):
     """An image file cannot be read or does not fit the model (the message names the file)."""
+
+
+def image_files(paths: Sequence[str | os.PathLike]) -> list[Path]:
+    """The image files ``paths`` name: files as given, folders as their images (sorted); a missing
+    path or a folder without images is an ImageError."""
+    out: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            found = sorted(f for f in p.iterdir() if f.suffix.lower() in IMAGE_SUFFIXES)
+            if not found:
+                raise ImageError(f"{p}: no images ({', '.join(IMAGE_SUFFIXES)})")
+            out += found
+        elif p.is_file():
+            out.append(p)
+        else:
+            raise ImageError(f"{p}: no such image or folder")
+    return out
 
 
 def load_image(path: str | os.PathLike, channels: int = 3) -> Image.Image:

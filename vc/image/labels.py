@@ -5,7 +5,7 @@ StarGAN conditions on a binary vector of attributes. Some attributes are mutuall
 must clear the others, and reading predictions back must never report two members at once.
 A single-label data set (one folder per domain, as RaFD or AFHQ) is the special case where
 *all* attributes form one group and exactly one must be set. Keeping this logic in one object
-means training (target sampling), translation (``--set``), grids and evaluation agree on what a
+means training (target sampling), translation (``--edit``), grids and evaluation agree on what a
 valid label is, and no attribute name is ever hard-coded.
 """
 from __future__ import annotations
@@ -240,3 +240,9 @@ def _group_title(group: Sequence[str]) -> str:
     if common:
         return "_".join(w for w in parts[0] if w in common)
     return "/".join(group)
+
+
+def cls_target(space: LabelSpace, labels: torch.Tensor) -> torch.Tensor:
+    """The target form ``vc.gan.classification_loss`` expects: class indices for single-label
+    data (cross-entropy), the float 0/1 matrix for multi-label data (per-attribute BCE)."""
+    return labels.argmax(dim=1) if space.single_label else labels

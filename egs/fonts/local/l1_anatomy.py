@@ -20,9 +20,9 @@ from collections import defaultdict
 import torch
 import torch.nn.functional as F
 
-from vc.image.bundle import load_bundle
 from vc.image.datasets import build_dataset
-from vc.image.translate import Translator
+from vc.stargan.bundle import load_bundle
+from vc.stargan.translate import Translator
 
 
 def _l1(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:

@@ -14,10 +14,10 @@ import argparse
 import torch
 
 from vc.gan import gaussian_blur
-from vc.image.bundle_v2 import load_bundle_v2
 from vc.image.classifier import load_classifier
 from vc.image.domain_data import build_domain_set
-from vc.image.evaluate_v2 import Judge
+from vc.stargan_v2.bundle import load_bundle
+from vc.stargan_v2.evaluate import Judge
 
 SIGMAS = (0.0, 0.4, 0.6, 0.8, 1.0)
 
@@ -28,7 +28,7 @@ def main() -> None:
     p.add_argument("--data", help="evaluation data root (default: the bundle's data.root)")
     args = p.parse_args()
     torch.set_num_threads(1)
-    bundle = load_bundle_v2(args.model)
+    bundle = load_bundle(args.model)
     test = build_domain_set(bundle.cfg, "test", root=args.data)
     classifier = load_classifier(f"{args.model}/eval_classifier", bundle.space, judges=bundle.cfg.evaluation.judges)
     judge = Judge(classifier, bundle.space, bundle.domains)
