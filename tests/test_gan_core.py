@@ -420,3 +420,13 @@ def test_amp_modes_on_the_cpu(monkeypatch, features, native):
     assert resolve_amp("bf16", cpu) == torch.bfloat16  # forced, even where it is emulated
     with pytest.raises(ValueError, match="amp must be one of"):
         resolve_amp("fast", cpu)
+
+
+def test_the_same_state_saves_to_the_same_bytes(tmp_path):
+    """Checkpoint files compare by sha256: the temp file's random name must not reach the archive."""
+    from vc.gan.checkpoint import save_checkpoint
+
+    state = {"nets": {"G": {"w": torch.arange(6.0).reshape(2, 3)}}, "step": 3}
+    save_checkpoint(tmp_path / "a.pt", state)
+    save_checkpoint(tmp_path / "b.pt", state)
+    assert (tmp_path / "a.pt").read_bytes() == (tmp_path / "b.pt").read_bytes()

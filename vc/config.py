@@ -51,6 +51,70 @@ def choice_problem(name: str, value: Any, choices: Iterable[str]) -> str | None:
     return f"{name} must be one of {', '.join(choices)}, got {value!r}"
 
 
+DEVICES = ("auto", "cpu", "cuda")
+
+
+def device_problem(name: str, value: str) -> str | None:
+    """The message for a device string that is not auto, cpu, cuda or cuda:N (None when it is)."""
+    if value in DEVICES or (value.startswith("cuda:") and value[5:].isdigit()):
+        return None
+    return f"{name} must be auto, cpu, cuda or cuda:N, got {value!r}"
+
+
+def betas_problem(name: str, betas: Iterable[float]) -> str | None:
+    """The message for Adam betas that are not two numbers in [0, 1) (None when they are)."""
+    betas = list(betas)
+    if len(betas) != 2 or not all(0.0 <= b < 1.0 for b in betas):
+        return f"{name} must be two numbers in [0, 1), got {betas}"
+    return None
+
+
+def check_model_header(cfg: Any, model: str) -> None:
+    """The checks of the fields every model's top-level config starts with (``model``,
+    ``config_version``, ``seed``, ``device``); called from its ``__post_init__``."""
+    if cfg.model != model:
+        raise ConfigError(f"model must be {model!r} for this config, got {cfg.model!r}")
+    if cfg.config_version != CONFIG_VERSION:
+        raise ConfigError(f"config_version must be {CONFIG_VERSION}, got {cfg.config_version} (older layouts "
+                          "are migrated when read through vc.registry)")
+    if cfg.seed < 0:
+        raise ConfigError(f"seed must be >= 0, got {cfg.seed}")
+    problem = device_problem("device", cfg.device)
+    if problem:
+        raise ConfigError(problem)
+
+
+def move_key(data: dict[str, Any], old: str, new: str) -> None:
+    """Move the dotted key ``old`` of ``data`` to ``new`` in place (pure dict work for the models'
+    ``migrate_v1``); an old key whose new one is set too is a ConfigError, an emptied section goes."""
+    old_parent, _, old_key = old.rpartition(".")
+    new_parent, _, new_key = new.rpartition(".")
+    src = data.get(old_parent) if old_parent else data
+    if not isinstance(src, dict) or old_key not in src:
+        return
+    dst = data.setdefault(new_parent, {}) if new_parent else data
+    if not isinstance(dst, dict):
+        raise ConfigError(f"{new_parent} must be a mapping, got {dst!r}")
+    if new_key in dst:
+        raise ConfigError(f"both {old} (the layout before config_version 2) and {new} are set; keep {new}")
+    dst[new_key] = src.pop(old_key)
+    if old_parent and not src:
+        del data[old_parent]
+
+
+def merge_betas(data: dict[str, Any], defaults: Iterable[float]) -> None:
+    """``optim.beta1``/``optim.beta2`` (the layout before config_version 2) as ``optim.betas`` in
+    place, the one not given taking its default."""
+    optim = data.get("optim")
+    if not isinstance(optim, dict) or not ({"beta1", "beta2"} & set(optim)):
+        return
+    if "betas" in optim:
+        raise ConfigError("both optim.beta1/beta2 (the layout before config_version 2) and optim.betas are set; "
+                          "keep optim.betas")
+    b1, b2 = defaults
+    optim["betas"] = [optim.pop("beta1", b1), optim.pop("beta2", b2)]
+
+
 def _strip_optional(tp: Any) -> Any:
     origin = typing.get_origin(tp)
     if origin in (typing.Union, types.UnionType):

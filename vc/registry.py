@@ -20,7 +20,7 @@ import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 from vc.config import CONFIG_VERSION, ConfigError, apply_overrides, from_dict, read_yaml
 
@@ -40,8 +40,9 @@ class ModelEntry:
     training runner its family's ``*-train`` command calls; ``load_bundle``: the bundle loader its
     family's converting or translating command calls. ``summary`` is the one line ``--help`` shows.
 
-    ``task``: the :class:`vc.gan.GanTask` class its training runner drives (``task(cfg)``), for
-    tools that time or inspect a training step. Image models also name what ``vc-img-translate``
+    ``task``: the :class:`vc.gan.GanTask` class its training runner drives, for tools that time or
+    inspect a training step (its constructor takes the config first, then what the family's data
+    needs). Image models also name what ``vc-img-translate``
     and ``vc-img-evaluate`` run for one of their bundles (``translate``, ``evaluate``:
     ``body(args)`` with the parsed arguments) and ``add_cli_options``, ``hook(group, command)``
     that adds the model's own options of a command to its argument group; empty where a model has
@@ -75,7 +76,8 @@ MODELS: tuple[ModelEntry, ...] = (
         name="stargan_vc", family=VOICE,
         summary="StarGAN-VC (Kameoka et al. 2018): gated 2-D CNN G, PatchGAN D, speaker classifier C",
         config="vc.stargan_vc.config:StarGANVCConfig", migrate="vc.stargan_vc.config:migrate_v1",
-        train="vc.stargan_vc.train:train", load_bundle="vc.stargan_vc.bundle:load_bundle"),
+        train="vc.stargan_vc.train:train", load_bundle="vc.stargan_vc.bundle:load_bundle",
+        task="vc.stargan_vc.task:StarGANVCTask"),
     ModelEntry(
         name="stargan", family=IMAGE,
         summary="StarGAN (Choi et al. 2018): one G for every attribute edit, PatchGAN D with an attribute head",
@@ -149,10 +151,36 @@ def migrate(entry: ModelEntry, data: dict[str, Any], where: str = "config") -> d
     return data
 
 
+def _leaves(node: Any, prefix: str = "") -> list[str]:
+    if isinstance(node, dict) and node:
+        return [k for key, value in node.items() for k in _leaves(value, f"{prefix}{key}.")]
+    return [prefix[:-1]]
+
+
+def refuse_old_keys(entry: ModelEntry, keys: Iterable[str]) -> None:
+    """A ConfigError for an override key of an older config layout, naming today's key.
+
+    Overrides apply to the migrated config, so an old key (``schedule.amp``) would otherwise
+    surface as an unknown section; each key is passed through the model's migration alone to
+    find where it went (``trainer.amp``).
+    """
+    fn: Callable[[dict[str, Any]], dict[str, Any]] = entry.resolve("migrate")
+    added = set(_leaves(fn({})))  # what the migration fills in by itself
+    for key in keys:
+        try:
+            moved = [k for k in _leaves(fn(apply_overrides({}, {key: None}))) if k not in added]
+        except ConfigError:
+            continue  # not a key of the old layout; the config class judges it
+        if len(moved) == 1 and moved[0] != key:
+            raise ConfigError(f"-o {key}: the option is {moved[0]} in this config layout "
+                              f"(config_version {CONFIG_VERSION}); use -o {moved[0]}=...")
+
+
 def config_from_mapping(data: Mapping[str, Any], family: str, overrides: Mapping[str, Any] | None = None,
                         where: str = "config") -> tuple[ModelEntry, Any]:
     """The registry entry and the validated config object for a config mapping of ``family``."""
     entry = get(model_name(data, family, where), family)
+    refuse_old_keys(entry, (overrides or {}).keys())
     current = migrate(entry, dict(data), where)
     current = apply_overrides(current, overrides or {})
     if current.get("model") != entry.name:

@@ -46,6 +46,23 @@ def add_override_option(parser: argparse.ArgumentParser, *, example: str = "trai
                             metavar="KEY=VALUE", help=argparse.SUPPRESS)
 
 
+def positive_int(text: str) -> int:
+    """An argparse ``type`` for counts that must be >= 1 (``--nj``, ``--utts``, ...): argparse then
+    refuses 0 or -3 itself, with the option's name, before any work starts."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
+
+
+def add_jobs_option(parser: Any, help: str = "parallel worker processes (default: 1)") -> None:
+    """``--nj N``: how many worker processes (>= 1)."""
+    parser.add_argument("--nj", type=positive_int, default=1, metavar="N", help=help)
+
+
 def add_verbose_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-v", "--verbose", action="store_true",
                         help="debug logging, and the traceback of an error")

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from vc.cli.common import add_verbose_option, run_command
+from vc.cli.common import add_jobs_option, add_verbose_option, run_command
 from vc.errors import VCError
 from vc.registry import VOICE, models_help
 
@@ -71,7 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     many.add_argument("--data", help="Kaldi data dir (wav.scp, utt2spk) to convert")
     many.add_argument("--targets", default="all", help="'all' or a comma list of target speakers (default: all)")
     many.add_argument("--outdir", help="output folder for the wavs, manifest.tsv and failed.tsv")
-    many.add_argument("--nj", type=int, default=1, help="parallel worker processes, one model each (default: 1)")
+    add_jobs_option(many, "parallel worker processes, one model each (default: 1)")
     many.add_argument("--num-shards", type=int, default=1, help="split the utterances into this many shards")
     many.add_argument("--shard", type=int, help="which shard to convert (1-based, as Slurm/Kaldi JOB ids)")
     many.add_argument("--merge", action="store_true",
@@ -115,8 +115,6 @@ def _check_args(p: argparse.ArgumentParser, args: argparse.Namespace) -> None:
             p.error("--data needs --outdir DIR")
         if args.target or args.out or args.source:
             p.error("with --data use --targets (comma list or 'all'); --target/--out/--source are for one file")
-        if args.nj < 1:
-            p.error("--nj must be >= 1")
         if args.num_shards < 1 or (args.num_shards > 1) != (args.shard is not None):
             p.error("--num-shards N > 1 and --shard i go together")
         if args.shard is not None and not 1 <= args.shard <= args.num_shards:

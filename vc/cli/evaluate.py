@@ -6,7 +6,7 @@ import logging
 import sys
 from pathlib import Path
 
-from vc.cli.common import add_verbose_option, run_command
+from vc.cli.common import add_jobs_option, add_verbose_option, run_command
 from vc.errors import VCError
 from vc.evaluate.align import DEFAULT_SILENCE_DB
 from vc.evaluate.pairs import NONE_LABEL, default_labels
@@ -72,7 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="cache of reference analyses and embeddings (default: $XDG_CACHE_HOME/stargan-vc/evaluate, "
                         "else ~/.cache/stargan-vc/evaluate)")
     p.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
-    p.add_argument("--nj", type=int, default=1, metavar="N", help="parallel processes (default: %(default)s)")
+    add_jobs_option(p, "parallel processes (default: 1)")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     add_verbose_option(p)
     results = p.add_argument_group(
@@ -100,9 +100,6 @@ def _run(args: argparse.Namespace) -> int:
         return _results_md(args)
     if not args.manifest or not args.ref_data:
         build_parser().error("the following arguments are required: --manifest, --ref-data")
-    if args.nj < 1:
-        log.error("--nj must be >= 1, got %d", args.nj)
-        return 2
     if args.page_max_rows < 1:
         log.error("--page-max-rows must be >= 1, got %d", args.page_max_rows)
         return 2

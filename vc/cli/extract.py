@@ -6,7 +6,7 @@ import logging
 import sys
 from pathlib import Path
 
-from vc.cli.common import add_override_option, add_verbose_option, run_command
+from vc.cli.common import add_jobs_option, add_override_option, add_verbose_option, run_command
 from vc.config import load_config, parse_overrides
 
 log = logging.getLogger("vc-extract")
@@ -52,7 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="output dir (e.g. dump/train)")
     p.add_argument("--conf", help="feature config YAML (FeatureConfig fields); defaults if omitted")
     add_override_option(p, example="f0_method=harvest", old=("--override",))
-    p.add_argument("--nj", type=int, default=1, help="parallel worker processes (default: 1)")
+    add_jobs_option(p)
     p.add_argument("--num-shards", type=int, default=1, help="split the data dir into this many shards")
     p.add_argument("--shard", type=int, help="which shard to extract (1-based, as Slurm/Kaldi JOB ids)")
     p.add_argument("--merge", action="store_true",
@@ -69,8 +69,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _run(args: argparse.Namespace) -> None:
-    if args.nj < 1:
-        build_parser().error("--nj must be >= 1")
     if args.num_shards < 1 or (args.num_shards > 1) != (args.shard is not None):
         build_parser().error("--num-shards N > 1 and --shard i go together")
     if args.shard is not None and not 1 <= args.shard <= args.num_shards:

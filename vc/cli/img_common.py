@@ -86,17 +86,10 @@ def epilog(text: str) -> str:
 
 
 def resolve_device(spec: str, name: str = "--device") -> str:
-    """``auto`` -> ``cuda`` when torch sees a GPU, else ``cpu``; a CUDA device torch cannot see,
-    or a spelling that is no device, is an OptionError naming ``name`` (the option or config key)."""
-    import torch
+    """``vc.gan.runtime.check_device`` (imported on use: ``--help`` needs no torch)."""
+    from vc.gan.runtime import check_device
 
-    if spec not in ("auto", "cpu", "cuda") and not (spec.startswith("cuda:") and spec[5:].isdigit()):
-        raise OptionError(f"{name} must be auto, cpu, cuda or cuda:N, got {spec!r}")
-    if spec == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if spec.startswith("cuda") and not torch.cuda.is_available():
-        raise OptionError(f"{name} {spec}: torch sees no CUDA device")
-    return spec
+    return check_device(spec, name)
 
 
 def check_out(out: Path, inputs: Sequence[Path]) -> None:

@@ -5,7 +5,7 @@ import argparse
 import logging
 from typing import Sequence
 
-from vc.cli.common import add_override_option, add_verbose_option, run_command
+from vc.cli.common import add_jobs_option, add_override_option, add_verbose_option, run_command
 from vc.config import load_config, parse_overrides
 
 log = logging.getLogger("vc-img-prepare")
@@ -45,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--use-partition-file", action="store_true",
                    help="use CelebA's list_eval_partition.txt (2 = test) instead of --test-count")
     c.add_argument("--limit", type=int, default=0, help="only the first N images (quick runs; default: all)")
-    c.add_argument("--nj", type=int, default=1, help="parallel worker processes (default: 1)")
+    add_jobs_option(c)
     for sp in (f, c):
         add_verbose_option(sp)
     return p

@@ -5,7 +5,7 @@ import argparse
 import logging
 import sys
 
-from vc.cli.common import add_verbose_option, run_command
+from vc.cli.common import add_jobs_option, add_verbose_option, positive_int, run_command
 
 log = logging.getLogger("vc-resynth")
 
@@ -27,18 +27,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--feats", required=True, help="feature dump written by vc-extract (with feats.scp)")
     p.add_argument("--out", required=True, help="output dir for the wavs")
-    p.add_argument("--nj", type=int, default=1, help="parallel worker processes (default: 1)")
-    p.add_argument("--utts", type=int, help="only the first N utterances (sorted by id); default: all")
+    add_jobs_option(p)
+    p.add_argument("--utts", type=positive_int, help="only the first N utterances (sorted by id); default: all")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     add_verbose_option(p)
     return p
 
 
 def _run(args: argparse.Namespace) -> None:
-    if args.nj < 1:
-        build_parser().error("--nj must be >= 1")
-    if args.utts is not None and args.utts < 1:
-        build_parser().error("--utts must be >= 1")
     if args.nj > 1:
         from vc.features.parallel import start_worker_server
 

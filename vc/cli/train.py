@@ -64,41 +64,13 @@ def overrides(args: argparse.Namespace) -> dict[str, Any]:
     return out
 
 
-def refuse_old_keys(migrate: Any, keys: Any) -> None:
-    """A ConfigError for an override key of an older config layout, naming today's key.
-
-    Overrides apply to the migrated config, so an old key (``schedule.amp``) would otherwise
-    surface as an unknown section; each key is passed through the model's migration alone to
-    find where it went (``trainer.amp``).
-    """
-    from vc.config import ConfigError, apply_overrides
-
-    def leaves(node: Any, prefix: str = "") -> list[str]:
-        if isinstance(node, dict) and node:
-            return [k for key, value in node.items() for k in leaves(value, f"{prefix}{key}.")]
-        return [prefix[:-1]]
-
-    for key in keys:
-        moved = leaves(migrate(apply_overrides({}, {key: None})))
-        if moved != [key]:
-            raise ConfigError(f"-o {key}: the option is {moved[0]} in this config layout (config_version 2); "
-                              f"use -o {moved[0]}=...")
-
-
 def _run(args: argparse.Namespace) -> None:
     if int(os.environ.get("RANK", "0")) != 0:  # torchrun: one copy of the progress messages is enough
         logging.getLogger().setLevel(logging.WARNING)
-    from vc.config import CONFIG_VERSION, read_yaml
-    from vc.registry import config_from_mapping, entries, get, model_name
+    from vc.registry import load_model_config
 
-    data = (read_yaml(args.config) if args.config
-            else {"model": entries(VOICE)[0].name, "config_version": CONFIG_VERSION})
-    where = args.config or "the default config"
-    entry = get(model_name(data, VOICE, where), VOICE)
-    given = overrides(args)
-    refuse_old_keys(entry.resolve("migrate"), given)
-    entry, cfg = config_from_mapping(data, VOICE, given, where=where)
-    log.info("model %s (%s)", entry.name, where)
+    entry, cfg = load_model_config(args.config, VOICE, overrides(args))
+    log.info("model %s (%s)", entry.name, args.config or "the default config")
     entry.resolve("train")(cfg, args.feats, args.stats, args.exp, dev_feats=args.dev_feats, resume=args.resume,
                            progress=not args.no_progress)
 

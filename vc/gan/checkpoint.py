@@ -31,9 +31,13 @@ class CheckpointError(VCError, RuntimeError):
 
 
 def save_checkpoint(path: str | os.PathLike, state: dict[str, Any]) -> None:
-    """Write ``state`` atomically with ``torch.save``."""
-    with atomic_path(path) as tmp:
-        torch.save(state, tmp)
+    """Write ``state`` atomically with ``torch.save``.
+
+    torch names the archive inside the file after the path it is given; the temp file's random
+    name would make two identical states differ in bytes, so it writes through a file object
+    (root ``archive``): the same state gives the same file, and ``sha256sum`` compares runs."""
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+        torch.save(state, f)
 
 
 def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = "cpu") -> dict[str, Any]:

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 import torch.distributed as dist
 
-from vc.config import ConfigError
+from vc.config import ConfigError, device_problem
 
 log = logging.getLogger(__name__)
 
@@ -81,19 +81,28 @@ def cpu_cores() -> int:
         return os.cpu_count() or 1
 
 
+def check_device(spec: str, name: str = "device") -> str:
+    """``spec`` made concrete before any work starts: ``auto`` -> ``cuda`` when torch sees a GPU,
+    else ``cpu``; a spelling that is no device, or a CUDA device torch cannot see, is a
+    ConfigError naming ``name`` (the option or config key)."""
+    problem = device_problem(name, spec)
+    if problem:
+        raise ConfigError(problem)
+    if spec == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if spec.startswith("cuda") and not torch.cuda.is_available():
+        raise ConfigError(f"{name} {spec!r}: torch {torch.__version__} sees no CUDA device; use cpu or auto")
+    return spec
+
+
 def resolve_device(spec: str, info: DistInfo, cpu_threads: int = 0) -> torch.device:
     """``auto`` -> the local CUDA device when there is one, else the CPU with all its cores.
 
     On the CPU, ``cpu_threads`` > 0 fixes the number of intra-op threads; 0 shares this
     process's cores among the local ``torchrun`` processes.
     """
-    if spec not in ("auto", "cpu", "cuda") and not spec.startswith("cuda:"):
-        raise ConfigError(f"device must be auto, cpu or cuda[:N], got {spec!r}")
-    if spec == "auto":
-        spec = "cuda" if torch.cuda.is_available() else "cpu"
+    spec = check_device(spec)
     if spec.startswith("cuda"):
-        if not torch.cuda.is_available():
-            raise ConfigError(f"device {spec} was requested but torch sees no CUDA device")
         device = torch.device(spec if ":" in spec else f"cuda:{info.local_rank}")
         torch.cuda.set_device(device)
         return device

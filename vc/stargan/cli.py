@@ -84,13 +84,14 @@ def evaluate(args: argparse.Namespace) -> dict:
     truth where the data has it) beside the identity baseline; writes ``--out`` (default
     ``MODEL/eval.json``)."""
     from vc.cli.img_common import resolve_device
+    from vc.evaluate.results import environment
     from vc.fileio import atomic_write_text
     from vc.stargan.evaluate import evaluate_bundle, format_table
 
     result = evaluate_bundle(args.model, args.data, device=resolve_device(args.device), limit=args.limit or 0,
                              ema=not args.no_ema)
     out = Path(args.out) if args.out else Path(args.model) / "eval.json"
-    atomic_write_text(out, json.dumps(result, indent=1) + "\n")
+    atomic_write_text(out, json.dumps({**result, "environment": environment()}, indent=1) + "\n")
     print(format_table(result))
     log.info("wrote %s", out)
     return result

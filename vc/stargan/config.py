@@ -16,11 +16,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from vc.config import CONFIG_VERSION, ConfigError, choice_problem
+from vc.config import CONFIG_VERSION, ConfigError, betas_problem, check_model_header, choice_problem, merge_betas, move_key
 from vc.gan.layers import UPSAMPLE_INITS
 from vc.gan.losses import ADVERSARIAL_KINDS
 from vc.gan.trainer import TrainerConfig
-from vc.image.config import EvalClassifierConfig, ImageDataConfig, betas_problem, merge_betas, move_key
+from vc.image.config import EvalClassifierConfig, ImageDataConfig
 
 MODEL = "stargan"
 
@@ -139,13 +139,7 @@ class StarGANConfig:
     max_combos: int = 11  # combined-edit columns of sample grids
 
     def __post_init__(self) -> None:
-        if self.model != MODEL:
-            raise ConfigError(f"model must be {MODEL!r} for a StarGAN config, got {self.model!r}")
-        if self.config_version != CONFIG_VERSION:
-            raise ConfigError(f"config_version must be {CONFIG_VERSION}, got {self.config_version} (older layouts "
-                              "are migrated when read through vc.registry)")
-        if self.seed < 0:
-            raise ConfigError(f"seed must be >= 0, got {self.seed}")
+        check_model_header(self, MODEL)
         if self.data.image_size % (2 ** self.net.d_repeat_num):
             raise ConfigError(f"data.image_size ({self.data.image_size}) must be a multiple of "
                               f"2**net.d_repeat_num ({2 ** self.net.d_repeat_num}): D halves it that often")

@@ -123,6 +123,7 @@ def evaluate(args: argparse.Namespace) -> dict:
     outputs, diversity and style transfer (:mod:`vc.stargan_v2.evaluate`); writes ``--out``
     (default ``EXP/eval/scores_v2.json``)."""
     from vc.cli.img_common import resolve_device
+    from vc.evaluate.results import environment
     from vc.fileio import atomic_write_text
     from vc.image.classifier import CLASSIFIER_DIR, is_trained, load_classifier, train_classifier
     from vc.image.domain_data import build_domain_set
@@ -149,7 +150,7 @@ def evaluate(args: argparse.Namespace) -> dict:
     result = evaluate(bundle.translator(), judge, test_set, dcfg, lpips=lp, lpips_reason=why, seed=args.seed)
     result["step"] = bundle.step
     out = Path(args.out) if args.out else bundle.path / "eval" / "scores_v2.json"
-    atomic_write_text(out, json.dumps(result, indent=1) + "\n")
+    atomic_write_text(out, json.dumps({**result, "environment": environment()}, indent=1) + "\n")
     print(format_report(result))
     log.info("scores written to %s", out)
     return result

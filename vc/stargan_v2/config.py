@@ -19,10 +19,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from vc.config import CONFIG_VERSION, ConfigError, choice_problem
+from vc.config import CONFIG_VERSION, ConfigError, betas_problem, check_model_header, choice_problem, merge_betas, move_key
 from vc.gan.losses import ADVERSARIAL_KINDS
 from vc.gan.trainer import TrainerConfig
-from vc.image.config import EvalClassifierConfig, ImageDataConfig, betas_problem, merge_betas, move_key
+from vc.image.config import EvalClassifierConfig, ImageDataConfig
 from vc.stargan_v2.slant import SLANT_READERS
 
 MODEL = "stargan_v2"
@@ -191,13 +191,7 @@ class StarGANv2Config:
     sample_count: int = 6  # input rows of the sample grids written during training
 
     def __post_init__(self) -> None:
-        if self.model != MODEL:
-            raise ConfigError(f"model must be {MODEL!r} for a StarGAN v2 config, got {self.model!r}")
-        if self.config_version != CONFIG_VERSION:
-            raise ConfigError(f"config_version must be {CONFIG_VERSION}, got {self.config_version} (older layouts "
-                              "are migrated when read through vc.registry)")
-        if self.seed < 0:
-            raise ConfigError(f"seed must be >= 0, got {self.seed}")
+        check_model_header(self, MODEL)
         if self.data.layout == "folders" and self.domains:
             raise ConfigError("domains is for the attributes layout; for folders list them in data.attributes")
         if self.data.layout == "attributes" and len(self.domains) < 2:

@@ -18,12 +18,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from vc.config import CONFIG_VERSION, ConfigError, choice_problem
+from vc.config import CONFIG_VERSION, ConfigError, betas_problem, check_model_header, choice_problem, move_key
 from vc.gan.layers import UPSAMPLE_INITS
 from vc.gan.losses import ADVERSARIAL_KINDS
 from vc.gan.trainer import TrainerConfig
 from vc.voice.data import SegmentDataConfig
-from vc.voice.device import device_problem
 
 MODEL = "stargan_vc"
 
@@ -163,8 +162,9 @@ class OptimConfig:
     n_critic: int = 1
 
     def __post_init__(self) -> None:
-        if len(self.betas) != 2 or not all(0 <= b < 1 for b in self.betas):
-            raise ConfigError(f"optim.betas must be two numbers in [0, 1), got {self.betas}")
+        problem = betas_problem("optim.betas", self.betas)
+        if problem:
+            raise ConfigError(problem)
         for name in ("lr_g", "lr_d", "lr_c"):
             if not getattr(self, name) > 0:
                 raise ConfigError(f"optim.{name} must be > 0, got {getattr(self, name)}")
@@ -230,16 +230,7 @@ class StarGANVCConfig:
     features: dict[str, Any] | None = None  # filled in from stats.npz; never set by hand
 
     def __post_init__(self) -> None:
-        if self.model != MODEL:
-            raise ConfigError(f"model must be {MODEL!r} for this config class, got {self.model!r}")
-        if self.config_version != CONFIG_VERSION:
-            raise ConfigError(f"config_version must be {CONFIG_VERSION}, got {self.config_version} (older layouts "
-                              "are migrated when read through vc.registry)")
-        if self.seed < 0:
-            raise ConfigError(f"seed must be >= 0, got {self.seed}")
-        problem = device_problem("device", self.device)
-        if problem:
-            raise ConfigError(problem)
+        check_model_header(self, MODEL)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -266,24 +257,6 @@ def migrate_v1(data: dict[str, Any]) -> dict[str, Any]:
     for old, new in RENAMED_V1.items():
         if old == "model" and not isinstance(out.get("model"), dict):
             continue
-        _move_key(out, old, new)
+        move_key(out, old, new)
     return out
 
-
-def _move_key(data: dict[str, Any], old: str, new: str) -> None:
-    """Move the dotted key ``old`` of ``data`` to ``new`` in place; an old key whose new one is set
-    too is a ConfigError, an emptied section goes. (The image models' migrations do the same
-    with ``vc.image.config.move_key``.)"""
-    old_parent, _, old_key = old.rpartition(".")
-    new_parent, _, new_key = new.rpartition(".")
-    src = data.get(old_parent) if old_parent else data
-    if not isinstance(src, dict) or old_key not in src:
-        return
-    dst = data.setdefault(new_parent, {}) if new_parent else data
-    if not isinstance(dst, dict):
-        raise ConfigError(f"{new_parent} must be a mapping, got {dst!r}")
-    if new_key in dst:
-        raise ConfigError(f"both {old} (the layout before config_version 2) and {new} are set; keep {new}")
-    dst[new_key] = src.pop(old_key)
-    if old_parent and not src:
-        del data[old_parent]

@@ -12,7 +12,7 @@ from vc.stargan_vc.bundle import resolve_config, write_bundle
 from vc.stargan_vc.config import StarGANVCConfig
 from vc.stargan_vc.task import StarGANVCTask
 from vc.voice.bundle import BundleError
-from vc.voice.device import check_device
+from vc.gan.runtime import check_device
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,6 @@
   through ``vc.registry``);
 - :mod:`vc.voice.assess`: held-out accuracies of the model's own speaker classifier and the
   validation samples (``vc-assess``);
-- :mod:`vc.voice.device`: the ``device`` option, checked before any work.
 
 Each model lives in its own package (:mod:`vc.stargan_vc`, ...).
 """

@@ -104,7 +104,7 @@ def assess(exp: str | os.PathLike, feats: str | os.PathLike, stats_path: str | o
     target (any voice model with a classifier C; the model's loader comes from the registry)."""
     from vc.gan.runtime import DistInfo, resolve_device
     from vc.voice.bundle import STATS, BundleError, load_voice_bundle
-    from vc.voice.device import check_device
+    from vc.gan.runtime import check_device
 
     exp = Path(exp)
     check_device(device, "--device")
