@@ -77,7 +77,7 @@ def test_missing_empty_and_corrupt_files_are_named(tmp_path):
     expect_error(tmp_path / "junk.wav", "unreadable")
     (tmp_path / "text.flac").write_text("not audio at all")
     expect_error(tmp_path / "text.flac", "unreadable")
-    expect_error(tmp_path, "not a regular file")
+    expect_error(tmp_path, "is a directory, not an audio file")
 
 
 def test_header_only_wav_is_empty(tmp_path):

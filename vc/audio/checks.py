@@ -14,6 +14,36 @@ from vc.errors import VCError
 #: audio, so it only catches digital silence and dither, never a quiet but real recording.
 SILENCE_PEAK = 1e-4
 
+#: The sample rates (Hz) the toolkit accepts for input and output audio. 1 kHz is below any
+#: speech codec; 384 kHz is the highest rate audio interfaces record at. The bounds matter
+#: because resampling allocates in proportion to the rate ratio: a file whose header says 1 Hz
+#: would otherwise be "resampled" to a billion samples.
+MIN_SAMPLE_RATE = 1000
+MAX_SAMPLE_RATE = 384000
+
+
+def sample_rate_problem(rate: object) -> str | None:
+    """Why ``rate`` is no usable sample rate (None when it is one): it must be a whole number of
+    Hz (an int, or a float with no fraction; not a bool, a string, None or NaN) in
+    :data:`MIN_SAMPLE_RATE`..:data:`MAX_SAMPLE_RATE`."""
+    if isinstance(rate, (bool, np.bool_)) or not isinstance(rate, (int, float, np.integer, np.floating)):
+        return f"sample rate must be a whole number of Hz, got {rate!r} ({type(rate).__name__})"
+    if not np.isfinite(rate) or float(rate) != int(rate):
+        return f"sample rate must be a whole number of Hz, got {rate!r}"
+    if not MIN_SAMPLE_RATE <= int(rate) <= MAX_SAMPLE_RATE:
+        return f"sample rate {int(rate)} Hz is outside the supported {MIN_SAMPLE_RATE}..{MAX_SAMPLE_RATE} Hz"
+    return None
+
+
+def check_sample_rate(rate: object, name: str = "<array>") -> int:
+    """``rate`` as an int, or :class:`AudioError` (``"<name>: <reason>"``) when it is no usable
+    sample rate (:func:`sample_rate_problem`). Cheap, so every entry point calls it before
+    anything is allocated or resampled."""
+    problem = sample_rate_problem(rate)
+    if problem:
+        raise AudioError(name, problem)
+    return int(rate)  # type: ignore[call-overload]
+
 
 class AudioError(VCError, ValueError):
     """Audio that cannot be used; ``str(e)`` is ``"<path or name>: <reason>"``."""
@@ -61,11 +91,11 @@ def validate_wave(
 ) -> np.ndarray:
     """Return ``wave`` as float64 mono, or raise :class:`AudioError` saying why it is unusable.
 
-    Checks, in this order: not empty, all samples finite, not silent (peak below
-    :data:`SILENCE_PEAK`), at least ``min_duration`` seconds long at ``sample_rate``.
+    Checks, in this order: a usable sample rate (:func:`check_sample_rate`, before any copy is
+    made), not empty, all samples finite, not silent (peak below :data:`SILENCE_PEAK`), at least
+    ``min_duration`` seconds long at ``sample_rate``.
     """
-    if sample_rate <= 0:
-        raise AudioError(name, f"invalid sample rate {sample_rate}")
+    sample_rate = check_sample_rate(sample_rate, name)
     mono = to_mono(to_float(wave, name), name)
     if mono.size == 0:
         raise AudioError(name, "empty audio (0 samples)")

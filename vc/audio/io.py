@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from vc.audio.checks import AudioError, validate_wave
+from vc.audio.checks import AudioError, check_sample_rate, sample_rate_problem, validate_wave
 from vc.audio.resample import resample
 from vc.fileio import atomic_path
 
@@ -31,21 +31,46 @@ AUDIO_EXTENSIONS: frozenset[str] = frozenset(
 WRITE_PEAK = 0.99
 
 
-def load_audio(path: str | os.PathLike, sample_rate: int, *, min_duration: float = 0.1) -> np.ndarray:
-    """Read ``path`` as float64 mono at ``sample_rate`` Hz.
-
-    Multichannel audio is averaged; the checks of :func:`validate_wave` run on the file's own
-    rate before resampling, so a NaN is reported where it is and not smeared by the filter.
-    Raises :class:`AudioError` (``"<path>: <reason>"``) for missing, unreadable, empty,
-    non-finite, silent or too-short audio.
-    """
+def audio_info(path: str | os.PathLike, *, max_duration: float | None = None) -> sf._SoundFileInfo:
+    """The header of the audio file ``path`` (rate, frames, channels), checked without reading the
+    samples: the file exists and is readable, its sample rate lies in the supported range
+    (:func:`~vc.audio.checks.check_sample_rate`) and, when ``max_duration`` is given (seconds;
+    None or 0: no limit), it lasts no longer. Raises :class:`AudioError` naming the file."""
     path = Path(path)
     if not path.exists():
         raise AudioError(path, "file not found")
+    if path.is_dir():
+        raise AudioError(path, "is a directory, not an audio file")
     if not path.is_file():
         raise AudioError(path, "not a regular file")
     if path.stat().st_size == 0:
         raise AudioError(path, "empty file (0 bytes)")
+    try:
+        info = sf.info(str(path))
+    except (sf.SoundFileError, RuntimeError, ValueError, TypeError) as exc:
+        raise AudioError(path, f"unreadable audio ({exc})") from exc
+    problem = sample_rate_problem(info.samplerate)
+    if problem:
+        raise AudioError(path, f"{problem} (in its header)")
+    if max_duration and info.frames > max_duration * info.samplerate:
+        raise AudioError(path, f"too long ({info.frames / info.samplerate:.1f} s > maximum {max_duration:g} s)")
+    return info
+
+
+def load_audio(path: str | os.PathLike, sample_rate: int, *, min_duration: float = 0.1,
+               max_duration: float | None = None) -> np.ndarray:
+    """Read ``path`` as float64 mono at ``sample_rate`` Hz.
+
+    Multichannel audio is averaged; the checks of :func:`validate_wave` run on the file's own
+    rate before resampling, so a NaN is reported where it is and not smeared by the filter.
+    The header is checked first (:func:`audio_info`: sample rate in range, at most
+    ``max_duration`` seconds), so nothing is read or allocated for a file that would be refused.
+    Raises :class:`AudioError` (``"<path>: <reason>"``) for missing, unreadable, empty,
+    non-finite, silent, too-short or too-long audio, or a sample rate out of range.
+    """
+    sample_rate = check_sample_rate(sample_rate, "requested sample rate")
+    path = Path(path)
+    audio_info(path, max_duration=max_duration)
     try:
         data, file_sr = sf.read(str(path), dtype="float64", always_2d=True)
     except (sf.SoundFileError, RuntimeError, ValueError, TypeError) as exc:
@@ -65,8 +90,7 @@ def write_audio(path: str | os.PathLike, wave: np.ndarray, sample_rate: int, *, 
         raise AudioError(path, "refusing to write empty audio (0 samples)")
     if not np.isfinite(wave).all():
         raise AudioError(path, "refusing to write non-finite samples (NaN/inf)")
-    if sample_rate <= 0:
-        raise AudioError(path, f"invalid sample rate {sample_rate}")
+    sample_rate = check_sample_rate(sample_rate, str(path))
     peak = float(np.max(np.abs(wave)))
     if peak > 1.0:
         log.warning("%s: peak %.3f exceeds full scale; scaled down to %.2f", path, peak, WRITE_PEAK)

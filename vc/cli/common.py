@@ -15,6 +15,7 @@ import logging
 import sys
 from typing import Any, Callable, Sequence
 
+from vc.cores import cpu_cores
 from vc.errors import VCError
 from vc.logutil import setup_logging
 
@@ -59,8 +60,21 @@ def positive_int(text: str) -> int:
 
 
 def add_jobs_option(parser: Any, help: str = "parallel worker processes (default: 1)") -> None:
-    """``--nj N``: how many worker processes (>= 1)."""
-    parser.add_argument("--nj", type=positive_int, default=1, metavar="N", help=help)
+    """``--nj N``: how many worker processes (>= 1); :func:`cap_jobs` then limits it to the cores."""
+    parser.add_argument("--nj", type=positive_int, default=1, metavar="N",
+                        help=help + "; at most the usable cores (more is capped, with a notice)")
+
+
+def cap_jobs(nj: int, option: str = "--nj") -> int:
+    """``nj`` limited to :func:`vc.cores.cpu_cores`, with a notice when it was more: CPU-bound worker
+    processes beyond the cores only take turns on them, and each costs its own start-up and
+    memory, so more of them is slower than as many as there are cores."""
+    cores = cpu_cores()
+    if nj > cores:
+        log.warning("%s %d: this process may use %d core(s); running %d worker process(es) instead (more "
+                    "than the cores would only take turns on them)", option, nj, cores, cores)
+        return cores
+    return nj
 
 
 def add_verbose_option(parser: argparse.ArgumentParser) -> None:

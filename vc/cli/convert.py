@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from vc.cli.common import add_jobs_option, add_verbose_option, run_command
+from vc.cli.common import add_jobs_option, add_verbose_option, cap_jobs, run_command
 from vc.errors import VCError
 from vc.registry import VOICE, models_help
 
@@ -44,7 +44,8 @@ model: --model DIR, else $VC_MODEL, else the most recently trained bundle under 
 statistical baseline: --baseline stats replaces the network by the identity (per-speaker MCEP
 mean/variance normalisation + log-Gaussian F0), the classic rival to score against.
 
-exit status: 0 on success; 1 on bad input, a missing model, or any failed conversion.
+exit status: 0 on success; 1 on bad input, a missing model, an --outdir another job is writing
+into, or any failed conversion; 130 after Ctrl-C (it says how many files are done; a rerun resumes).
 
 """
 
@@ -83,8 +84,13 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--f0-method", choices=["dio", "harvest"],
                         help="F0 tracker (default: the one the model was trained with)")
     common.add_argument("--f0-scale", type=float, default=1.0,
-                        help="multiply the converted F0 (pitch shift on top of the transform; default 1.0)")
-    common.add_argument("--out-sr", type=int, help="output sample rate in Hz (default: the model's rate)")
+                        help="multiply the converted F0 (pitch shift on top of the transform), 0.25..4 "
+                        "(default 1.0)")
+    common.add_argument("--out-sr", type=int,
+                        help="output sample rate in Hz, 1000..384000 (default: the model's rate)")
+    common.add_argument("--max-duration", type=float, default=None, metavar="SECONDS",
+                        help="refuse inputs longer than this, which bounds the memory one conversion takes "
+                        "(default: 300; 0 = no limit); in a batch such files are listed as failed")
     common.add_argument("--device", default="cpu", help="torch device for the generator (default: cpu)")
     common.add_argument("--precision", choices=["auto", "fp32", "bf16"], default="auto",
                         help="generator arithmetic: auto (default) = bf16 on CPUs with native bf16 (AMX or "
@@ -121,21 +127,29 @@ def _check_args(p: argparse.ArgumentParser, args: argparse.Namespace) -> None:
             p.error(f"--shard must lie in 1..{args.num_shards}")
         if args.merge and args.shard is not None:
             p.error("--merge runs once after all shards, without --shard")
-    if not args.f0_scale > 0:
-        p.error("--f0-scale must be > 0")
-    if args.out_sr is not None and args.out_sr <= 0:
-        p.error("--out-sr must be a positive number of Hz")
+    # the documented ranges (ConverterOptions) are checked here, before anything is loaded
+    from vc.audio import sample_rate_problem
+    from vc.convert.converter import F0_SCALE_RANGE
+
+    low, high = F0_SCALE_RANGE
+    if not low <= args.f0_scale <= high:
+        p.error(f"--f0-scale must lie in {low:g}..{high:g}, got {args.f0_scale:g}")
+    if args.out_sr is not None and (problem := sample_rate_problem(args.out_sr)):
+        p.error(f"--out-sr: {problem}")
     if not args.pause_db >= 0:
         p.error("--pause-db must be >= 0 (0 turns the pause rule off)")
+    if args.max_duration is not None and not args.max_duration >= 0:
+        p.error("--max-duration must be >= 0 seconds (0 = no limit)")
 
 
 def converter_options(args: argparse.Namespace) -> ConverterOptions:
     """The conversion options the command line asked for."""
-    from vc.convert.converter import ConverterOptions
+    from vc.convert.converter import MAX_DURATION, ConverterOptions
 
     return ConverterOptions(baseline=args.baseline, f0_method=args.f0_method, f0_scale=args.f0_scale,
                             out_sr=args.out_sr, device=args.device, precision=args.precision,
-                            pause_db=args.pause_db)
+                            pause_db=args.pause_db,
+                            max_duration=MAX_DURATION if args.max_duration is None else args.max_duration)
 
 
 def output_file(src: Path, target: str, out: str | None) -> Path:
@@ -153,12 +167,27 @@ def _same_file(a: Path, b: Path) -> bool:
     return a.resolve() == b.resolve()
 
 
-def convert_one(args: argparse.Namespace) -> None:
-    from vc.audio import load_audio, write_audio
+def check_targets(model: Path, wanted: list[str]) -> None:
+    """Refuse target speakers the model does not know, from its speakers.json (cheap), before the
+    model is loaded."""
+    from vc.convert.converter import UnknownSpeakerError
+    from vc.voice.bundle import read_speakers
+
+    speakers = read_speakers(model)
+    unknown = [t for t in wanted if t not in speakers]
+    if unknown:
+        raise UnknownSpeakerError(f"unknown speaker {', '.join(map(repr, unknown))}; the model "
+                                  f"{model.resolve().name} knows: {', '.join(speakers)}")
+
+
+def convert_one(args: argparse.Namespace, options: ConverterOptions) -> None:
+    from vc.audio import audio_info, write_audio
     from vc.convert.converter import Converter
     from vc.convert.discovery import resolve_model
 
     src = Path(args.src)
+    if src.is_dir():
+        raise CliError(f"{src}: is a directory; --src takes one audio file (--data DIR converts a Kaldi data dir)")
     if not src.is_file():
         raise CliError(f"{src}: input file not found")
     out = output_file(src, args.target, args.out)
@@ -168,28 +197,36 @@ def convert_one(args: argparse.Namespace) -> None:
         raise CliError(f"{out}: already exists; use --overwrite to replace it or choose another --out")
     if out.suffix.lower() not in (".wav", ".flac", ".ogg", ".aiff", ".aif"):
         raise CliError(f"{out}: unknown audio extension {out.suffix!r}; use .wav, .flac, .ogg or .aiff")
+    audio_info(src, max_duration=options.max_duration)  # readable, rate in range, not too long
     model, how = resolve_model(args.model)
     log.info("model: %s (%s)", model, how)
-    converter = Converter.from_bundle(model, options=converter_options(args))
-    converter.speaker_index(args.target)  # an unknown target lists the speakers before any work
-    wave = load_audio(src, converter.sample_rate)
+    check_targets(model, [args.target])  # an unknown target lists the speakers before the model loads
+    converter = Converter.from_bundle(model, options=options)
+    wave = converter.load_audio(src)
     result, sr = converter.convert(wave, converter.sample_rate, args.target, args.source, name=str(src))
     write_audio(out, result, sr)
     log.info("wrote %s (%.2f s at %d Hz)", out, len(result) / sr, sr)
     print(out)
 
 
-def convert_many(args: argparse.Namespace) -> int:
-    from vc.convert.batch import merge_shards, run_batch
+def convert_many(args: argparse.Namespace, options: ConverterOptions) -> int:
+    from vc.convert.batch import merge_shards, parse_targets, run_batch
     from vc.convert.discovery import resolve_model
+    from vc.data import DataDir
+    from vc.voice.bundle import read_speakers
 
+    # the inputs are checked before the model (seconds) loads
+    data = DataDir.load(args.data)
+    if not data.utts:
+        raise CliError(f"{args.data}: the data dir holds no utterances (its wav.scp is empty); nothing to convert")
     model, how = resolve_model(args.model)
     log.info("model: %s (%s)", model, how)
+    parse_targets(args.targets, read_speakers(model))
     if args.merge:
         result = merge_shards(model, args.data, args.outdir, targets=args.targets)
     else:
-        result = run_batch(model, args.data, args.outdir, targets=args.targets, options=converter_options(args),
-                           nj=args.nj, num_shards=args.num_shards, shard=args.shard, overwrite=args.overwrite,
+        result = run_batch(model, args.data, args.outdir, targets=args.targets, options=options,
+                           nj=cap_jobs(args.nj), num_shards=args.num_shards, shard=args.shard, overwrite=args.overwrite,
                            progress=not args.no_progress)
     if result.failures:
         shown = result.failures[:10]
@@ -202,9 +239,10 @@ def convert_many(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> None:
     _check_args(build_parser(), args)
+    options = converter_options(args)
     if args.src is not None:
-        convert_one(args)
-    elif convert_many(args):
+        convert_one(args, options)
+    elif convert_many(args, options):
         sys.exit(1)
 
 

@@ -6,7 +6,7 @@ import logging
 import sys
 from pathlib import Path
 
-from vc.cli.common import add_jobs_option, add_verbose_option, run_command
+from vc.cli.common import add_jobs_option, add_verbose_option, cap_jobs, run_command
 from vc.errors import VCError
 from vc.evaluate.align import DEFAULT_SILENCE_DB
 from vc.evaluate.pairs import NONE_LABEL, default_labels
@@ -68,6 +68,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--silence-db", type=float, default=DEFAULT_SILENCE_DB, metavar="DB",
                    help="frames more than this far below the loudest frame (c0 level) are silence, left out of "
                         "MCD/F0 (default: %(default)s)")
+    p.add_argument("--allow-outside-paths", action="store_true",
+                   help="accept manifests that list files outside their own folder (absolute or ../ paths); "
+                        "refused by default, so that a foreign manifest cannot make this read and publish any file")
     p.add_argument("--cache-dir", metavar="DIR", default=None,
                    help="cache of reference analyses and embeddings (default: $XDG_CACHE_HOME/stargan-vc/evaluate, "
                         "else ~/.cache/stargan-vc/evaluate)")
@@ -128,7 +131,8 @@ def _run(args: argparse.Namespace) -> int:
         result = evaluate_manifests(
             dict(zip(labels, args.manifest)), args.ref_data, features=features, src_data=args.src_data,
             silence_db=args.silence_db, speaker_encoder=None if args.speaker_encoder == "none" else args.speaker_encoder,
-            cache_dir=cache, nj=args.nj, progress=not args.no_progress, feature_source=source)
+            cache_dir=cache, nj=cap_jobs(args.nj), progress=not args.no_progress, feature_source=source,
+            allow_outside_paths=args.allow_outside_paths)
     except VCError as exc:
         raise InputError(str(exc)) from exc
     except OSError as exc:

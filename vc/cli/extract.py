@@ -6,7 +6,7 @@ import logging
 import sys
 from pathlib import Path
 
-from vc.cli.common import add_jobs_option, add_override_option, add_verbose_option, run_command
+from vc.cli.common import add_jobs_option, add_override_option, add_verbose_option, cap_jobs, run_command
 from vc.config import load_config, parse_overrides
 
 log = logging.getLogger("vc-extract")
@@ -79,6 +79,7 @@ def _run(args: argparse.Namespace) -> None:
         build_parser().error("--out must differ from --data (the data dir is input and is never written)")
     if not 0.0 <= args.max_fail_fraction <= 1.0:
         build_parser().error("--max-fail-fraction must lie in [0, 1]")
+    args.nj = cap_jobs(args.nj)
 
     if args.nj > 1 and not args.merge:
         from vc.features.parallel import start_worker_server
@@ -89,10 +90,13 @@ def _run(args: argparse.Namespace) -> None:
     # deferred so that --help is instant
     from vc.data import DataDir
     from vc.features import FeatureConfig
-    from vc.features.extract import extract_dir, merge_shards
+    from vc.features.extract import ExtractionError, extract_dir, index_names, merge_shards
 
     cfg = load_config(FeatureConfig, args.conf, parse_overrides(args.overrides)).resolved()
     data = DataDir.load(args.data)
+    if not data.utts:
+        raise ExtractionError(f"{args.data}: the data dir holds no utterances (its wav.scp is empty); "
+                              "nothing to extract")
     log.info("settings: %s", cfg.to_json())
     if args.merge:
         summary = merge_shards(data, args.out, cfg, aperiodicity=not args.no_aperiodicity)
@@ -101,13 +105,15 @@ def _run(args: argparse.Namespace) -> None:
                               progress=not args.no_progress, aperiodicity=not args.no_aperiodicity)
     where = f"shard {args.shard}/{args.num_shards}" if args.shard else args.data
     log.info("%s: %s", where, summary.describe())
+    failed_list = Path(args.out) / index_names(args.num_shards, args.shard)[1]
     if summary.failed:
         shown = list(summary.failed.items())[:10]
-        log.warning("failed utterances (all listed in %s):\n%s", args.out,
+        log.warning("failed utterances (all listed in %s):\n%s", failed_list,
                     "\n".join(f"  {u}: {r}" for u, r in shown) + ("\n  ..." if len(summary.failed) > 10 else ""))
     if summary.failed_fraction > args.max_fail_fraction:
-        log.error("%d of %d utterance(s) failed (%.1f%% > --max-fail-fraction %.1f%%)", len(summary.failed),
-                  summary.total, 100 * summary.failed_fraction, 100 * args.max_fail_fraction)
+        log.error("%d of %d utterance(s) failed (%.1f%% > --max-fail-fraction %.1f%%); the reasons are in %s",
+                  len(summary.failed), summary.total, 100 * summary.failed_fraction, 100 * args.max_fail_fraction,
+                  failed_list)
         sys.exit(1)
 
 

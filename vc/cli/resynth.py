@@ -5,7 +5,7 @@ import argparse
 import logging
 import sys
 
-from vc.cli.common import add_jobs_option, add_verbose_option, positive_int, run_command
+from vc.cli.common import add_jobs_option, add_verbose_option, cap_jobs, positive_int, run_command
 
 log = logging.getLogger("vc-resynth")
 
@@ -35,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _run(args: argparse.Namespace) -> None:
+    args.nj = cap_jobs(args.nj)
     if args.nj > 1:
         from vc.features.parallel import start_worker_server
 

@@ -12,6 +12,11 @@ the rest. Shards (``--num-shards K --shard i``) split the sorted utterance list 
 ``DataDir.shard`` does for extraction; each writes its own ``manifest.<i>.tsv`` and
 ``failed.<i>.tsv`` (as vc-extract writes ``feats.<i>.scp``), and :func:`merge_shards` (or a final
 unsharded run, which also retries failures) writes the whole set's ``manifest.tsv``.
+
+One job writes into an output folder at a time (:func:`vc.fileio.folder_lock`; the shards of
+one job share it), workers end with this process however it ends (:mod:`vc.workers`), a resumed
+run converts again any output shorter than its header says, and Ctrl-C ends the run with one
+line saying how many conversions are done (exit 130).
 """
 from __future__ import annotations
 
@@ -31,8 +36,9 @@ import soundfile as sf
 from vc.convert.manifest import ManifestRow, read_failed, shard_suffix, write_failed, write_manifest
 from vc.data import DataDir
 from vc.features.parallel import single_thread_env, start_worker_server
-from vc.fileio import atomic_write_text, remove_stale_temp_files
+from vc.fileio import atomic_write_text, folder_lock, remove_stale_temp_files
 from vc.errors import VCError
+from vc.workers import end_with_parent, parent_gone
 
 if TYPE_CHECKING:  # torch is imported when the model is loaded
     from vc.convert.converter import Converter, ConverterOptions
@@ -46,6 +52,12 @@ SETTINGS_FILE = "convert.json"
 
 class BatchError(VCError, ValueError):
     """A batch run that cannot start (bad targets, output folder made with other settings...)."""
+
+
+class BatchInterrupted(VCError):
+    """Ctrl-C during a batch run: how far it got; the files written so far count on a rerun."""
+
+    exit_code = 130  # as for any Ctrl-C (128 + SIGINT)
 
 
 @dataclass(frozen=True)
@@ -92,8 +104,35 @@ def parse_targets(spec: str, speakers: list[str]) -> list[str]:
     return list(dict.fromkeys(wanted))  # drop repeats, keep order
 
 
+def _wav_shortfall(path: Path) -> str | None:
+    """Why a RIFF WAV file is shorter than its own header says, or None (also for other formats).
+
+    libsndfile reads a WAV cut short (a copy interrupted, a full disk) without complaint, as
+    far as its data goes, so its frame count cannot tell; the chunk sizes in the header can.
+    """
+    size = path.stat().st_size
+    with open(path, "rb") as f:
+        head = f.read(12)
+        if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+            return None
+        declared = 8 + int.from_bytes(head[4:8], "little")
+        if declared > size:
+            return f"{size} bytes where its header declares {declared}"
+        pos = 12
+        while pos + 8 <= size:
+            f.seek(pos)
+            chunk = f.read(8)
+            length = int.from_bytes(chunk[4:8], "little")
+            if chunk[:4] == b"data":
+                end = pos + 8 + length
+                return f"{size} bytes where its data chunk ends at byte {end}" if end > size else None
+            pos += 8 + length + (length & 1)  # chunks are padded to an even length
+    return "no data chunk"
+
+
 def is_complete(path: Path) -> bool:
-    """An existing output that soundfile can open and that has samples.
+    """An existing output that is whole: soundfile opens it, it has samples, and it is as long
+    as its header declares (its last frame can be read).
 
     Outputs are written atomically, so this only rejects files damaged from outside (a copy
     cut short, a full disk while syncing); those are converted again rather than trusted.
@@ -101,8 +140,18 @@ def is_complete(path: Path) -> bool:
     if not path.is_file():
         return False
     try:
-        return sf.info(str(path)).frames > 0
-    except (sf.SoundFileError, RuntimeError) as exc:
+        if why := _wav_shortfall(path):
+            log.warning("%s: existing output is cut short (%s); converting it again", path, why)
+            return False
+        with sf.SoundFile(str(path)) as f:
+            if f.frames <= 0:
+                return False
+            f.seek(f.frames - 1)
+            if len(f.read(1)) != 1:
+                log.warning("%s: existing output ends before its last frame; converting it again", path)
+                return False
+        return True
+    except (sf.SoundFileError, RuntimeError, OSError) as exc:
         log.warning("%s: existing output is unreadable (%s); converting it again", path, exc)
         return False
 
@@ -145,10 +194,10 @@ def convert_job(converter: "Converter", job: UttJob) -> list[tuple[str, str, str
     Errors are caught per utterance/target and returned as reasons so that one bad file ends up
     in ``failed.tsv`` instead of stopping hours of work.
     """
-    from vc.audio import load_audio, write_audio
+    from vc.audio import write_audio
 
     try:
-        wave = load_audio(job.wav_path, converter.sample_rate)
+        wave = converter.load_audio(job.wav_path)  # header checked first: rate in range, not too long
         analysis = converter.analyze(wave, converter.sample_rate, source=job.src_spk, name=job.wav_path)
     except Exception as exc:  # noqa: BLE001 - reported per output in failed.tsv
         reason = f"{type(exc).__name__}: {exc}"
@@ -179,6 +228,7 @@ def _worker_main(model_dir: str, options: "ConverterOptions", log_level: int, in
     Sends ``(index, outcomes)`` per job, or ``("error", reason)`` if the model cannot be loaded
     (the other processes then do the work). A ``None`` job list means there is nothing to do.
     """
+    end_with_parent()
     logging.basicConfig(level=log_level, format="%(asctime)s %(levelname)s %(name)s[%(process)d]: %(message)s",
                         datefmt="%H:%M:%S")
     import torch
@@ -191,17 +241,16 @@ def _worker_main(model_dir: str, options: "ConverterOptions", log_level: int, in
     except Exception as exc:  # noqa: BLE001 - reported by the driver, which converts without us
         results.put(("error", f"worker {os.getpid()} could not load {model_dir}: {type(exc).__name__}: {exc}"))
         return
-    parent = mp.parent_process()
     while True:
         try:
             jobs = inbox.get(timeout=1.0)
             break
         except queue.Empty:
-            if parent is not None and not parent.is_alive():
+            if parent_gone():
                 return
     if not jobs:
         return
-    while (i := _claim(counter)) < len(jobs):
+    while not parent_gone() and (i := _claim(counter)) < len(jobs):
         results.put((i, convert_job(converter, jobs[i])))
 
 
@@ -230,8 +279,12 @@ class _Workers:
             self._starter.start()
 
     def _start(self) -> None:
-        for proc in self.procs:
-            proc.start()
+        try:
+            for proc in self.procs:
+                proc.start()
+        except (OSError, EOFError) as exc:  # e.g. the fork server was stopped: the others do the work
+            log.warning("could not start conversion worker processes (%s: %s); converting without them",
+                        type(exc).__name__, exc)
 
     def share(self, jobs: list[UttJob]) -> None:
         for _ in self.procs:
@@ -255,13 +308,16 @@ class _Workers:
     def exit_codes(self) -> list[int | None]:
         return [p.exitcode for p in self.procs]
 
-    def stop(self) -> None:
-        """Send 'nothing to do' to the workers still waiting, and end any still running."""
+    def stop(self, at_once: bool = False) -> None:
+        """Send 'nothing to do' to the workers still waiting, and end any still running
+        (``at_once``: without letting them finish their current utterance, after Ctrl-C)."""
         for _ in self.procs:
             self.inbox.put(None)
         self._starter.join()
         for p in self.procs:
-            p.join(timeout=5.0)
+            if p.pid is None:  # never started
+                continue
+            p.join(timeout=0.0 if at_once else 5.0)
             if p.is_alive():
                 p.terminate()
                 p.join()
@@ -304,6 +360,8 @@ def _remove_outputs(jobs: list[UttJob]) -> int:
 
 def _load_data(data_dir: str | os.PathLike, num_shards: int, shard: int | None) -> DataDir:
     data = DataDir.load(data_dir)
+    if not data.utts:
+        raise BatchError(f"{data_dir}: the data dir holds no utterances (its wav.scp is empty); nothing to convert")
     if num_shards > 1:
         if shard is None:
             raise BatchError("a shard number (--shard) is required with --num-shards > 1")
@@ -338,6 +396,18 @@ def run_batch(
     start = time.perf_counter()
     outdir = Path(outdir)
     data = _load_data(data_dir, num_shards, shard)
+    # One writer per folder; the shards of one job write disjoint files side by side, so each
+    # takes only its own shard (and keeps unsharded runs and --merge out meanwhile).
+    sharded = num_shards > 1
+    with folder_lock(outdir, f"vc-convert shard {shard}/{num_shards}" if sharded else "vc-convert",
+                     shard=shard if sharded else None):
+        return _run_locked(model_dir, data, data_dir, outdir, targets, options, nj, num_shards, shard, overwrite,
+                           progress, start)
+
+
+def _run_locked(model_dir: str | os.PathLike, data: DataDir, data_dir: str | os.PathLike, outdir: Path,
+                targets: str, options: "ConverterOptions", nj: int, num_shards: int, shard: int | None,
+                overwrite: bool, progress: bool, start: float) -> BatchResult:
     workers = None
     if nj > 1:  # started before our own model load so that theirs overlaps it
         # workers fork from a server that has imported torch and the model code meanwhile
@@ -351,12 +421,16 @@ def run_batch(
 
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # the same per-process work as each worker (and a faster model load)
+    interrupted = False
     try:
         return _run(model_dir, data, data_dir, outdir, targets, options, num_shards, shard, overwrite, progress,
                     workers, start)
+    except BatchInterrupted:
+        interrupted = True
+        raise
     finally:
         if workers is not None:
-            workers.stop()
+            workers.stop(at_once=interrupted)
         torch.set_num_threads(threads)
 
 
@@ -407,10 +481,12 @@ def _run(model_dir: str | os.PathLike, data: DataDir, data_dir: str | os.PathLik
     if workers is not None and len(jobs) <= 1:
         workers.stop()  # not worth their start-up
         workers = None
-    with tqdm(total=len(jobs), desc="convert", unit="utt", disable=not progress, dynamic_ncols=True) as bar:
+    bar = tqdm(total=len(jobs), desc="convert", unit="utt", disable=not progress, dynamic_ncols=True)
+    try:
         if workers is None:
-            for job in jobs:
+            for i, job in enumerate(jobs):
                 record(job, convert_job(converter, job))
+                done.add(i)
                 bar.update()
         else:
             workers.share(jobs)
@@ -430,6 +506,22 @@ def _run(model_dir: str | os.PathLike, data: DataDir, data_dir: str | os.PathLik
                         done.add(k)
                         record(jobs[k], [(tgt, path, why) for tgt, path in jobs[k].outputs])
                         bar.update()
+    except KeyboardInterrupt:
+        # Every file written so far is whole (atomic writes) and counts as done on a rerun; the
+        # manifest is left for the run that finishes, so no one scores a partial set unawares.
+        if workers is not None:
+            workers.stop(at_once=True)  # first: they ignore Ctrl-C
+        # what a rerun will skip: the outputs reported, and those of utterances cut off midway
+        # (written by a worker that was stopped before it reported them)
+        unreported = sum(is_complete(Path(path)) for k, job in enumerate(jobs) if k not in done
+                         for _, path in job.outputs)
+        total = skipped + sum(len(j.outputs) for j in jobs)
+        finished = skipped + result.converted + unreported
+        raise BatchInterrupted(
+            f"interrupted: {finished} of {total} conversion(s) done in {outdir} ({finished - skipped} in this run); "
+            f"run the same command again to convert the other {total - finished}") from None
+    finally:
+        bar.close()
 
     result.manifest = outdir / f"manifest{tag}.tsv"
     write_manifest(result.manifest, rows)
@@ -451,9 +543,14 @@ def merge_shards(model_dir: str | os.PathLike, data_dir: str | os.PathLike, outd
     failed mean a shard did not finish, which is an error naming them (rerun that shard, or run
     without --merge to convert them here).
     """
+    outdir = Path(outdir)
+    with folder_lock(outdir, "vc-convert --merge"):  # no shard may still be writing
+        return _merge_locked(model_dir, data_dir, outdir, targets)
+
+
+def _merge_locked(model_dir: str | os.PathLike, data_dir: str | os.PathLike, outdir: Path, targets: str) -> BatchResult:
     from vc.voice.bundle import read_speakers
 
-    outdir = Path(outdir)
     data = DataDir.load(data_dir)
     target_list = parse_targets(targets, read_speakers(model_dir))
     jobs, rows, skipped = plan(data, target_list, outdir)

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from vc.audio import resample, validate_wave
+from vc.audio import AudioError, check_sample_rate, resample, sample_rate_problem, validate_wave
 from vc.convert.f0 import LogF0Stats, convert_f0
 from vc.convert.pauses import limit_pause_level
 from vc.features import FeatureConfig, Features, SpeakerStats, analyze
@@ -64,6 +64,16 @@ class UnknownSpeakerError(ConversionError, KeyError):
 
 PRECISIONS = ("auto", "fp32", "bf16")
 
+#: The allowed ``f0_scale`` (inclusive): two octaves down to two octaves up. Beyond that the
+#: converted F0 leaves the vocoder's range (every frame ends unvoiced, or a 1e6-fold pitch)
+#: and the output is no voice at all.
+F0_SCALE_RANGE = (0.25, 4.0)
+
+#: Default of ``max_duration``: the longest input (seconds) one conversion accepts. WORLD's
+#: spectra and G's activations grow with the length (G converts an utterance whole), so
+#: this bounds the memory one input can take; five minutes is far above an utterance.
+MAX_DURATION = 300.0
+
 
 @dataclass
 class ConverterOptions:
@@ -73,9 +83,14 @@ class ConverterOptions:
     * ``f0_method``: ``None`` keeps the bundle's F0 tracker, the default because the speaker
       log-F0 statistics were measured with it; another tracker (``"harvest"``: fewer
       voiced/unvoiced errors, ~5x slower analysis) shifts the source statistics slightly.
-    * ``f0_scale``: multiplies the converted F0 (1.0 = the pure statistical transform).
+    * ``f0_scale``: multiplies the converted F0 (1.0 = the pure statistical transform), within
+      :data:`F0_SCALE_RANGE` (0.25..4).
     * ``out_sr``: output rate; ``None`` keeps the model's analysis rate, since the model
       produces nothing above that Nyquist frequency and upsampling would only add bytes.
+      A whole number of Hz in ``vc.audio.MIN_SAMPLE_RATE``..``MAX_SAMPLE_RATE`` (1000..384000).
+    * ``max_duration``: the longest input in seconds (default :data:`MAX_DURATION`, 300 s);
+      a longer one is refused before it is analysed (or, from a file, read), which bounds the
+      memory one conversion takes. 0 removes the limit.
     * ``device``: torch device for G (``"cpu"``, ``"cuda"``...).
     * ``precision``: arithmetic of G: ``"auto"`` (default) is bf16 on a CPU with native bf16 dot
       products (AMX or AVX512-BF16) and fp32 elsewhere
@@ -98,6 +113,7 @@ class ConverterOptions:
     device: str = "cpu"
     precision: str = "auto"
     pause_db: float = 26.0
+    max_duration: float = MAX_DURATION
 
     def __post_init__(self) -> None:
         problems = []
@@ -105,16 +121,24 @@ class ConverterOptions:
             problems.append(f"baseline must be one of {', '.join(BASELINES)} (or None), got {self.baseline!r}")
         if self.f0_method is not None and self.f0_method not in F0_METHODS:
             problems.append(f"f0_method must be one of {', '.join(F0_METHODS)}, got {self.f0_method!r}")
-        if not (np.isfinite(self.f0_scale) and self.f0_scale > 0):
-            problems.append(f"f0_scale must be a positive number, got {self.f0_scale!r}")
+        low, high = F0_SCALE_RANGE
+        if not _is_number(self.f0_scale) or not low <= self.f0_scale <= high:
+            problems.append(f"f0_scale must lie in {low:g}..{high:g}, got {self.f0_scale!r}")
         if self.precision not in PRECISIONS:
             problems.append(f"precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}")
-        if not (np.isfinite(self.pause_db) and self.pause_db >= 0):
+        if not (_is_number(self.pause_db) and np.isfinite(self.pause_db) and self.pause_db >= 0):
             problems.append(f"pause_db must be a number >= 0 (0: off), got {self.pause_db!r}")
-        if self.out_sr is not None and (not isinstance(self.out_sr, int) or self.out_sr <= 0):
-            problems.append(f"out_sr must be a positive integer (Hz), got {self.out_sr!r}")
+        if self.out_sr is not None and (problem := sample_rate_problem(self.out_sr)):
+            problems.append(f"out_sr: {problem}")
+        if not (_is_number(self.max_duration) and np.isfinite(self.max_duration) and self.max_duration >= 0):
+            problems.append(f"max_duration must be a number of seconds >= 0 (0: no limit), got {self.max_duration!r}")
         if problems:
             raise ConversionError("invalid conversion options: " + "; ".join(problems))
+
+
+def _is_number(value: Any) -> bool:
+    """An int or float that is no bool (``True`` is an int to Python, and no option's value)."""
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
 
 
 @dataclass
@@ -132,6 +156,7 @@ class SourceAnalysis:
     lf0: LogF0Stats | None    # None: nothing voiced (the output stays unvoiced)
     mcep_mean: np.ndarray     # (D,)
     mcep_std: np.ndarray      # (D,)
+    name: str = "<array>"     # the input's name (a file path) for messages
 
     @property
     def estimated(self) -> bool:
@@ -183,6 +208,9 @@ class Converter:
             option_fields["device"] = device
         opts = dataclasses.replace(options or ConverterOptions(), **option_fields)
         bundle = Path(path)
+        if bundle.is_file():
+            raise ConversionError(f"{bundle}: is a file, not a model folder (a bundle is the folder vc-train "
+                                  "writes, e.g. exp/NAME)")
         if not bundle.is_dir():
             raise ConversionError(f"{bundle}: model folder not found")
         try:
@@ -247,18 +275,34 @@ class Converter:
         return self.speakers.index(speaker)
 
     # ------------------------------------------------------------------ conversion
+    def load_audio(self, path: str | os.PathLike) -> np.ndarray:
+        """An audio file as float64 mono at the analysis rate, its header checked first (sample
+        rate in range, at most ``options.max_duration`` seconds) so that a file that would be
+        refused is never read."""
+        from vc.audio import load_audio
+
+        return load_audio(path, self.sample_rate, max_duration=self.options.max_duration or None)
+
     def analyze(self, wave: np.ndarray, sample_rate: int, source: str | None = None, *,
                 name: str = "<array>") -> SourceAnalysis:
-        """Validate, resample to the analysis rate, analyse, and pick the source statistics."""
+        """Validate, resample to the analysis rate, analyse, and pick the source statistics.
+
+        The sample rate is checked first (``vc.audio.check_sample_rate``), then the duration
+        (``options.max_duration``), before anything is resampled or analysed."""
+        sample_rate = check_sample_rate(sample_rate, name)
         wave = validate_wave(wave, sample_rate, name=name)
-        if int(sample_rate) != self.sample_rate:
-            wave = resample(wave, int(sample_rate), self.sample_rate)
+        limit = self.options.max_duration
+        if limit and wave.size > limit * sample_rate:
+            raise AudioError(name, f"too long ({wave.size / sample_rate:.1f} s > maximum {limit:g} s; "
+                             "raise the limit with --max-duration / ConverterOptions.max_duration, 0: none)")
+        if sample_rate != self.sample_rate:
+            wave = resample(wave, sample_rate, self.sample_rate)
         feats = analyze(wave, self.feature_config, source)
         if source is not None and source in self.speakers:
             i = self.stats.index(source)
             return SourceAnalysis(feats, len(wave), source, self.speakers.index(source),
                                   LogF0Stats(float(self.stats.lf0_mean[i]), float(self.stats.lf0_std[i])),
-                                  self.stats.mcep_mean[i], self.stats.mcep_std[i])
+                                  self.stats.mcep_mean[i], self.stats.mcep_std[i], name)
         lf0 = LogF0Stats.estimate(feats.f0)
         mcep = feats.mcep.astype(np.float64)
         why = "no source speaker given" if source is None else f"source speaker {source!r} is not in the model"
@@ -268,7 +312,7 @@ class Converter:
         if lf0 is None:
             log.warning("%s: no voiced frames found; the output will be unvoiced", name)
         # Same definition as vc-stats: mean and population std over all frames.
-        return SourceAnalysis(feats, len(wave), source, None, lf0, mcep.mean(axis=0), mcep.std(axis=0))
+        return SourceAnalysis(feats, len(wave), source, None, lf0, mcep.mean(axis=0), mcep.std(axis=0), name)
 
     def statistical_mapping(self, analysis: SourceAnalysis, target: str) -> np.ndarray:
         """The (T, D) mel-cepstrum normalised with the source's statistics and de-normalised with
@@ -329,7 +373,8 @@ class Converter:
             wave = resample(wave, self.sample_rate, self.output_sample_rate)
         peak = float(np.max(np.abs(wave))) if wave.size else 0.0
         if peak > MAX_PEAK:
-            log.warning("converted audio peaks at %.2f of full scale; scaled down to %.2f", peak, MAX_PEAK)
+            log.warning("%s -> %s: converted audio peaks at %.2f of full scale; scaled down to %.2f",
+                        analysis.name, target, peak, MAX_PEAK)
             scale = MAX_PEAK / peak
             while peak * scale > MAX_PEAK:  # rounding may leave the peak one ulp above the limit
                 scale = np.nextafter(scale, 0.0)
@@ -342,7 +387,9 @@ class Converter:
 
         ``source`` names the input's speaker when the model knows it; otherwise (or when None)
         the source statistics are estimated from ``wave``. Returns ``(wave, sample_rate)``; the
-        output lasts exactly as long as the input.
+        output lasts exactly as long as the input. ``sample_rate`` must be a whole number of Hz
+        in 1000..384000 and the input at most ``options.max_duration`` seconds long, else
+        :class:`~vc.audio.AudioError` (a :class:`~vc.errors.VCError`) before any work.
         """
         self.speaker_index(target)  # fail before the analysis, not after
         return self.convert_analysis(self.analyze(wave, sample_rate, source, name=name), target)

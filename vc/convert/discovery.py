@@ -67,6 +67,9 @@ def resolve_model(model: str | os.PathLike | None, *, search_root: str | os.Path
         chosen, how = bundles[0], f"newest bundle under {search_root}/"
         if len(bundles) > 1:
             how += f" (of {len(bundles)}: {', '.join(p.name for p in bundles)})"
+    if chosen.is_file():
+        raise ModelNotFoundError(f"{chosen} (from {how}): is a file, not a model folder; a model bundle is the "
+                                 "folder vc-train writes (e.g. exp/NAME, holding config.yaml and checkpoints/)")
     if not chosen.is_dir():
         raise ModelNotFoundError(f"{chosen} (from {how}): model folder not found; {TRAIN_HINT}")
     if not (chosen / "speakers.json").is_file():

@@ -52,15 +52,31 @@ def _tsv(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
 
 
 def write_manifest(path: str | os.PathLike, rows: list[ManifestRow]) -> None:
-    """Write sorted rows atomically; each path is stored relative to ``path``'s folder."""
+    """Write sorted rows atomically; each path is stored relative to ``path``'s folder.
+
+    Paths are made relative as written, not with symbolic links resolved: an output folder
+    whose ``wav/`` links to another disk still lists ``wav/...``, inside the folder.
+    """
     path = Path(path)
-    base = path.parent.resolve()
-    out = sorted((r.utt, r.src_spk, r.tgt_spk, os.path.relpath(Path(r.path).resolve(), base)) for r in rows)
+    base = os.path.abspath(path.parent)
+    out = sorted((r.utt, r.src_spk, r.tgt_spk, os.path.relpath(os.path.abspath(r.path), base)) for r in rows)
     atomic_write_text(path, _tsv(MANIFEST_HEADER, out))
 
 
-def read_manifest(path: str | os.PathLike) -> list[ManifestRow]:
-    """Read a manifest, resolving each path against the manifest's folder."""
+def outside_folder(rel: str) -> bool:
+    """Whether a manifest path leaves the manifest's folder: absolute, or climbing out with ``..``."""
+    if os.path.isabs(rel) or Path(rel).drive:
+        return True
+    return os.path.normpath(rel).split(os.sep)[0] == os.pardir
+
+
+def read_manifest(path: str | os.PathLike, *, allow_outside: bool = False) -> list[ManifestRow]:
+    """Read a manifest, resolving each path against the manifest's folder.
+
+    vc-convert lists only files inside the manifest's folder; an absolute or ``../`` path (a
+    hand-edited or foreign manifest, which could make a scorer read and publish any file) is a
+    :class:`ManifestError` unless ``allow_outside``.
+    """
     path = Path(path)
     with open(path, encoding="utf-8", newline="") as f:
         reader = csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE)
@@ -72,6 +88,9 @@ def read_manifest(path: str | os.PathLike) -> list[ManifestRow]:
             if len(fields) != len(MANIFEST_HEADER):
                 raise ManifestError(f"{path}:{lineno}: expected {len(MANIFEST_HEADER)} tab-separated fields, got {len(fields)}")
             utt, src, tgt, rel = fields
+            if not allow_outside and outside_folder(rel):
+                raise ManifestError(f"{path}:{lineno}: {rel!r} lies outside the manifest's folder; listed files must "
+                                    "be inside it (vc-evaluate --allow-outside-paths accepts such a manifest)")
             rows.append(ManifestRow(utt, src, tgt, str((path.parent / rel).resolve())))
     return rows
 

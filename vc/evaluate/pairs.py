@@ -120,7 +120,7 @@ def default_labels(manifests: list[str | os.PathLike]) -> list[str]:
 
 
 def build_items(manifests: dict[str, str | os.PathLike], index: ReferenceIndex, *,
-                floor: bool = True) -> tuple[list[EvalItem], list[str]]:
+                floor: bool = True, allow_outside: bool = False) -> tuple[list[EvalItem], list[str]]:
     """Items for every manifest row, plus one "none" item per distinct (utt, src, tgt).
 
     Returns the items and a list of warnings (e.g. source utterances whose audio is unknown,
@@ -135,7 +135,7 @@ def build_items(manifests: dict[str, str | os.PathLike], index: ReferenceIndex, 
     unknown_targets: set[str] = set()
     ref_speakers = set(index.ref.utt2spk.values())
     for label, manifest in manifests.items():
-        rows = read_manifest(manifest)
+        rows = read_manifest(manifest, allow_outside=allow_outside)
         if not rows:
             warnings.append(f"{manifest}: manifest lists no converted files")
         for row in rows:

@@ -18,6 +18,8 @@ from typing import Any, Callable, Sequence, TypeVar
 
 from tqdm import tqdm
 
+from vc.workers import end_with_parent, parent_gone
+
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 R = TypeVar("R")
@@ -32,11 +34,19 @@ def limit_threads() -> None:
 
 
 def _init(log_level: int, initializer: Callable[..., None] | None, initargs: tuple[Any, ...]) -> None:
+    end_with_parent()  # a worker never outlives the job that started it
     logging.basicConfig(level=log_level, format="%(asctime)s %(levelname)s %(name)s[%(process)d]: %(message)s",
                         datefmt="%H:%M:%S")
     limit_threads()
     if initializer is not None:
         initializer(*initargs)
+
+
+def _guarded(fn: Callable[[T], R], task: T) -> R:
+    """``fn(task)``, unless this worker's parent has died meanwhile: then end at once."""
+    if parent_gone():
+        os._exit(1)
+    return fn(task)
 
 
 class WorkerPool:
@@ -90,7 +100,7 @@ class WorkerPool:
                 self._pool = ProcessPoolExecutor(
                     max_workers=self.nj, mp_context=get_context("spawn"), initializer=_init,
                     initargs=(logging.getLogger().level, self._initializer, self._initargs))
-            futures = {self._pool.submit(fn, task): i for i, task in enumerate(tasks)}
+            futures = {self._pool.submit(_guarded, fn, task): i for i, task in enumerate(tasks)}
             for fut in as_completed(futures):
                 i = futures[fut]
                 try:

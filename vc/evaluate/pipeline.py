@@ -54,13 +54,16 @@ def evaluate_manifests(manifests: dict[str, str | os.PathLike], ref_data: str | 
                        features: FeatureConfig, src_data: str | os.PathLike | None = None,
                        silence_db: float | None = DEFAULT_SILENCE_DB, speaker_encoder: str | None = "resemblyzer",
                        cache_dir: str | os.PathLike | None = None, nj: int = 1, progress: bool = True,
-                       feature_source: str = "") -> EvaluationResult:
-    """Score each manifest (label -> manifest.tsv) and the no-conversion floor against ``ref_data``."""
+                       feature_source: str = "", allow_outside_paths: bool = False) -> EvaluationResult:
+    """Score each manifest (label -> manifest.tsv) and the no-conversion floor against ``ref_data``.
+
+    A manifest listing a file outside its own folder is refused unless ``allow_outside_paths``
+    (see :func:`vc.convert.manifest.read_manifest`)."""
     features = features.resolved()
     ref = DataDir.load(ref_data)
     src = DataDir.load(src_data) if src_data is not None else None
     index = ReferenceIndex(ref, src)
-    items, warnings = build_items(manifests, index)
+    items, warnings = build_items(manifests, index, allow_outside=allow_outside_paths)
     for w in warnings:
         log.warning("%s", w)
     n_par = sum(it.parallel for it in items if it.system != "none")

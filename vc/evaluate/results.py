@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
+from vc.cores import cpu_cores
 from vc.errors import VCError
 from vc.fileio import atomic_write_text
 
@@ -78,10 +79,7 @@ def _cpu_info() -> dict[str, Any]:
                     flags = set(value.split())
     except OSError:
         pass
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        cores = os.cpu_count()
+    cores = cpu_cores()
     features = {name: (name in flags) if flags else None for name, _ in CPU_FEATURES}
     return {"cpu": model, "cpu_features": features, "cores": cores}
 

@@ -12,6 +12,7 @@ import json
 import math
 from dataclasses import dataclass, field
 
+from vc.audio.checks import MAX_SAMPLE_RATE
 from vc.config import ConfigError, from_dict, to_dict
 
 F0_METHODS = ("dio", "harvest")
@@ -75,6 +76,8 @@ class FeatureConfig:
             # pyworld.code_aperiodicity keeps one band per 3 kHz between 3 kHz and Nyquist: below
             # 12 kHz there is no band at all and pyworld fails with an index error.
             problems.append(f"sample_rate must be at least 12000 Hz for band aperiodicity coding, got {self.sample_rate}")
+        elif self.sample_rate > MAX_SAMPLE_RATE:  # audio is refused above it, whatever the config says
+            problems.append(f"sample_rate must be at most {MAX_SAMPLE_RATE} Hz, got {self.sample_rate}")
         if not self.frame_period > 0:
             problems.append(f"frame_period must be > 0 ms, got {self.frame_period!r}")
         if self.f0_method not in F0_METHODS:

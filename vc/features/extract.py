@@ -11,7 +11,8 @@ That makes three ways of running the same job equivalent:
   run, which also retries the failures).
 
 A file that cannot be analysed is recorded in ``failed.txt`` with the reason and never stops
-the other files.
+the other files. One job writes into an output folder at a time (:func:`vc.fileio.folder_lock`;
+the shards of one job share it), and the workers end with the job however it ends.
 """
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ from vc.features.config import FeatureConfig
 from vc.features.parallel import imap_jobs
 from vc.features.storage import FeatureFileError, feature_path, has_aperiodicity, read_settings, save_features
 from vc.features.world import analyze
-from vc.fileio import atomic_write_text, remove_stale_temp_files
+from vc.fileio import atomic_write_text, folder_lock, remove_stale_temp_files
 from vc.errors import VCError
 
 log = logging.getLogger(__name__)
@@ -116,6 +117,8 @@ def _extract_one(task: tuple[str, str, str | None, str]) -> tuple[str, str | Non
     try:
         wave = load_audio(wav_path, cfg.sample_rate)
         feats = analyze(wave, cfg, speaker, aperiodicity=_WORKER_APERIODICITY)
+        if problem := feats.nonfinite():  # never stored: it would poison the statistics
+            return utt, f"{wav_path}: the analysis gave non-finite features (NaN/inf in {problem})"
         save_features(out_path, feats, cfg)
     except AudioError as e:
         return utt, str(e)
@@ -147,12 +150,24 @@ def extract_dir(data: DataDir, out_dir: str | os.PathLike, cfg: FeatureConfig, *
     """
     cfg = cfg.resolved()
     out_dir = Path(out_dir).absolute()
+    if not data.utts:
+        raise ExtractionError("the data dir holds no utterances (its wav.scp is empty); nothing to extract")
     if num_shards > 1:
         if shard is None:
             raise ValueError("a shard number is required with num_shards > 1")
         part = data.shard(num_shards, shard)
     else:
         part = data
+    # One writer per folder; the shards of one job write disjoint files side by side, so each
+    # takes only its own shard (and keeps unsharded runs and --merge out meanwhile).
+    sharded = num_shards > 1
+    with folder_lock(out_dir, f"vc-extract shard {shard}/{num_shards}" if sharded else "vc-extract",
+                     shard=shard if sharded else None):
+        return _extract_locked(data, part, out_dir, cfg, nj, num_shards, shard, progress, aperiodicity)
+
+
+def _extract_locked(data: DataDir, part: DataDir, out_dir: Path, cfg: FeatureConfig, nj: int, num_shards: int,
+                    shard: int | None, progress: bool, aperiodicity: bool) -> ExtractionSummary:
     done, clashes = _existing_state(part, out_dir, cfg, aperiodicity)
     if clashes:
         shown = "\n".join(clashes[:5]) + (f"\n... and {len(clashes) - 5} more" if len(clashes) > 5 else "")
@@ -194,6 +209,11 @@ def merge_shards(data: DataDir, out_dir: str | os.PathLike, cfg: FeatureConfig,
     """
     cfg = cfg.resolved()
     out_dir = Path(out_dir).absolute()
+    with folder_lock(out_dir, "vc-extract --merge"):  # no shard may still be writing
+        return _merge_locked(data, out_dir, cfg, aperiodicity)
+
+
+def _merge_locked(data: DataDir, out_dir: Path, cfg: FeatureConfig, aperiodicity: bool) -> ExtractionSummary:
     done, clashes = _existing_state(data, out_dir, cfg, aperiodicity)
     if clashes:
         raise ExtractionError(f"{out_dir}: feature files made with other settings:\n" + "\n".join(clashes[:5]))

@@ -13,10 +13,15 @@ This module must stay light (stdlib + tqdm): it is imported before numpy and pyw
 from __future__ import annotations
 
 import contextlib
+import functools
 import multiprocessing as mp
 import os
+import signal
 import sys
+import threading
 from typing import Any, Callable, Iterator, Sequence, TypeVar
+
+from vc.workers import end_with_parent, parent_gone
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -56,15 +61,38 @@ def start_worker_server(preload: Sequence[str]) -> None:
     from multiprocessing import forkserver
 
     mp.set_forkserver_preload(list(preload))
-    with single_thread_env():
+    with single_thread_env(), _ctrl_c_ignored():
         forkserver.ensure_running()
 
 
+@contextlib.contextmanager
+def _ctrl_c_ignored() -> Iterator[None]:
+    """Start child programs with SIGINT ignored (the setting survives exec): Ctrl-C in the middle
+    of the fork server's imports would otherwise print its traceback; this process handles
+    Ctrl-C and stops the workers itself."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def _init_worker(initializer: Callable[..., None] | None, initargs: tuple[Any, ...]) -> None:
+    end_with_parent()  # a worker never outlives the job (a rerun would run beside it)
     if "torch" in sys.modules:  # only if the job imported it: importing torch costs seconds
         sys.modules["torch"].set_num_threads(1)
     if initializer is not None:
         initializer(*initargs)
+
+
+def _guarded(func: Callable[[T], R], task: T) -> R:
+    """``func(task)``, unless this worker's parent has died meanwhile: then end at once."""
+    if parent_gone():
+        os._exit(1)
+    return func(task)
 
 
 def imap_jobs(func: Callable[[T], R], tasks: Sequence[T], nj: int, *,
@@ -90,6 +118,6 @@ def imap_jobs(func: Callable[[T], R], tasks: Sequence[T], nj: int, *,
     with single_thread_env():
         pool = _context().Pool(min(nj, len(tasks)), initializer=_init_worker, initargs=(initializer, initargs))
     with pool, tqdm(total=len(tasks), desc=desc, unit="utt", disable=not progress, dynamic_ncols=True) as bar:
-        for result in pool.imap_unordered(func, tasks, chunksize=1):
+        for result in pool.imap_unordered(functools.partial(_guarded, func), tasks, chunksize=1):
             yield result
             bar.update()

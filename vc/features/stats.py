@@ -70,6 +70,8 @@ class StatsAccumulator:
     def add(self, speaker: str, feats: Features) -> None:
         if feats.mcep.shape[1] != self.config.mcep_dim:
             raise StatsError(f"speaker {speaker}: mcep has {feats.mcep.shape[1]} coefficients, expected {self.config.mcep_dim}")
+        if problem := feats.nonfinite():
+            raise StatsError(f"speaker {speaker}: features hold NaN/inf ({problem}); statistics would be NaN")
         voiced = feats.f0[feats.voiced].astype(np.float64)
         self._lf0.setdefault(speaker, _Moments()).add(np.log(voiced)[:, None])
         self._mcep.setdefault(speaker, _Moments()).add(feats.mcep)
@@ -92,7 +94,7 @@ class StatsAccumulator:
         for spk in speakers:
             if self._lf0[spk].n < 100:
                 log.warning("speaker %s: log-F0 statistics from only %d voiced frames are unreliable", spk, self._lf0[spk].n)
-        return SpeakerStats(
+        stats = SpeakerStats(
             speakers=speakers,
             lf0_mean=np.array([float(self._lf0[s].mean[0]) for s in speakers]),
             lf0_std=np.array([float(self._lf0[s].std[0]) for s in speakers]),
@@ -102,6 +104,8 @@ class StatsAccumulator:
             num_voiced=np.array([self._lf0[s].n for s in speakers], dtype=np.int64),
             config=self.config,
         )
+        stats.check("the computed statistics")
+        return stats
 
 
 @dataclass
@@ -116,6 +120,38 @@ class SpeakerStats:
     num_frames: np.ndarray  # (S,) int64
     num_voiced: np.ndarray  # (S,) int64
     config: FeatureConfig
+
+    def problems(self) -> list[str]:
+        """What makes these statistics unusable (empty when nothing does): arrays whose shapes do
+        not fit the speaker list, and per speaker any NaN/inf mean or std, or a negative std."""
+        n = len(self.speakers)
+        shapes = {"lf0_mean": (n,), "lf0_std": (n,), "num_frames": (n,), "num_voiced": (n,)}
+        found = [f"{k} has shape {np.shape(getattr(self, k))}, expected {want} for {n} speaker(s)"
+                 for k, want in shapes.items() if np.shape(getattr(self, k)) != want]
+        for k in ("mcep_mean", "mcep_std"):
+            shape = np.shape(getattr(self, k))
+            if len(shape) != 2 or shape[0] != n:
+                found.append(f"{k} has shape {shape}, expected ({n}, mcep_dim)")
+        if found:
+            return found
+        for i, spk in enumerate(self.speakers):
+            bad = [k for k in ("lf0_mean", "lf0_std", "mcep_mean", "mcep_std")
+                   if not np.isfinite(np.asarray(getattr(self, k)[i], dtype=np.float64)).all()]
+            if bad:
+                found.append(f"speaker {spk}: non-finite {', '.join(bad)} (NaN/inf)")
+            elif (np.asarray(self.lf0_std[i]) < 0).any() or (np.asarray(self.mcep_std[i]) < 0).any():
+                found.append(f"speaker {spk}: negative standard deviation")
+        return found
+
+    def check(self, where: str | os.PathLike) -> None:
+        """Raise :class:`StatsError` naming ``where`` (the file) and each speaker whose statistics
+        are unusable (:meth:`problems`): training would stop with a NaN loss and conversion would
+        write noise, far from the cause."""
+        found = self.problems()
+        if found:
+            raise StatsError(f"{where}: unusable statistics: " + "; ".join(found[:5])
+                             + (f"; ... ({len(found) - 5} more)" if len(found) > 5 else "")
+                             + " (recompute them with vc-stats from finite features)")
 
     def index(self, speaker: str) -> int:
         try:
@@ -167,7 +203,7 @@ class SpeakerStats:
             raise
         except (OSError, ValueError, zipfile.BadZipFile) as e:
             raise StatsError(f"{path}: not a readable statistics file ({e})") from e
-        return cls(
+        stats = cls(
             speakers=[str(s) for s in data["speakers"]],
             lf0_mean=data["lf0_mean"],
             lf0_std=data["lf0_std"],
@@ -177,6 +213,8 @@ class SpeakerStats:
             num_voiced=data["num_voiced"],
             config=FeatureConfig.from_json(str(data["settings"][()])),
         )
+        stats.check(path)
+        return stats
 
 
 def stats_from_files(feats: Mapping[str, str | os.PathLike], utt2spk: Mapping[str, str],
@@ -188,16 +226,25 @@ def stats_from_files(feats: Mapping[str, str | os.PathLike], utt2spk: Mapping[st
     """
     acc: StatsAccumulator | None = None
     first: Path | None = None
+    nonfinite: list[str] = []
     for utt in tqdm(sorted(feats), desc="stats", unit="utt", disable=not progress, dynamic_ncols=True):
         if utt not in utt2spk:
             raise StatsError(f"{feats[utt]}: utterance {utt} has no speaker in utt2spk")
         f, cfg = load_features(feats[utt])
+        if problem := f.nonfinite():  # every such file is named, not only the first
+            nonfinite.append(f"{feats[utt]} ({problem})")
+            continue
         if acc is None:
             acc, first = StatsAccumulator(cfg), Path(feats[utt])
         elif cfg != acc.config:
             raise StatsError(f"{feats[utt]}: settings differ from those of {first}; "
                              "all features of a set must come from one vc-extract configuration")
         acc.add(utt2spk[utt], f)
+    if nonfinite:
+        raise StatsError(f"{len(nonfinite)} feature file(s) hold NaN/inf values: " + ", ".join(nonfinite[:10])
+                         + (" ..." if len(nonfinite) > 10 else "")
+                         + "; re-extract them (vc-extract refuses to write such features) or remove them "
+                         "from feats.scp")
     if acc is None:
         raise StatsError("no feature files to compute statistics from")
     return acc.result(speakers)

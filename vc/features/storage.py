@@ -26,7 +26,10 @@ class FeatureFileError(VCError, ValueError):
 
 
 def save_features(path: str | os.PathLike, feats: Features, cfg: FeatureConfig) -> None:
-    """Write ``feats`` and the resolved ``cfg`` to ``path`` (atomically)."""
+    """Write ``feats`` and the resolved ``cfg`` to ``path`` (atomically); features holding NaN/inf
+    are refused (:class:`FeatureFileError`), never written."""
+    if problem := feats.nonfinite():
+        raise FeatureFileError(f"{path}: refusing to write non-finite features (NaN/inf in {problem})")
     cfg = cfg.resolved()
     if feats.mcep.shape[1] != cfg.mcep_dim:
         raise ValueError(f"{path}: mcep has {feats.mcep.shape[1]} coefficients but mcep_dim is {cfg.mcep_dim}")

@@ -37,6 +37,19 @@ class Features:
     def num_frames(self) -> int:
         return len(self.f0)
 
+    def nonfinite(self) -> str | None:
+        """Which arrays hold NaN/inf, e.g. ``"f0 (2 frame(s), first at frame 10)"``; None when all
+        are finite. Such features must never be stored or used: one NaN frame turns a speaker's
+        statistics, and through them every training step, into NaN."""
+        found = []
+        for name in ("f0", "mcep", "bap"):
+            array = getattr(self, name)
+            bad = ~np.isfinite(array)
+            if bad.any():
+                frames = bad if bad.ndim == 1 else bad.any(axis=1)
+                found.append(f"{name} ({int(frames.sum())} frame(s), first at frame {int(np.argmax(frames))})")
+        return "; ".join(found) or None
+
     @property
     def has_aperiodicity(self) -> bool:
         """False for features analysed without D4C (``vc-extract --no-aperiodicity``)."""

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import logging
 import os
-import pickle
 import re
-import zipfile
+import sys
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
@@ -35,9 +35,28 @@ def save_checkpoint(path: str | os.PathLike, state: dict[str, Any]) -> None:
 
     torch names the archive inside the file after the path it is given; the temp file's random
     name would make two identical states differ in bytes, so it writes through a file object
-    (root ``archive``): the same state gives the same file, and ``sha256sum`` compares runs."""
+    (root ``archive``): the same state gives the same file, and ``sha256sum`` compares runs.
+
+    Pickle writes a string once and refers back to it when the same string *object* recurs, so
+    equal states whose strings came from different places (the code's literals in a run from
+    scratch, the loaded checkpoint's copies in a resumed run: ``"step"`` in Adam's state) would
+    differ in bytes; every string is therefore saved as its interned copy."""
     with atomic_path(path) as tmp, open(tmp, "wb") as f:
-        torch.save(state, f)
+        torch.save(_interned(state), f)
+
+
+def _interned(obj: Any) -> Any:
+    """``obj`` with every str in its dicts, lists and tuples replaced by its interned copy."""
+    if isinstance(obj, str):
+        return sys.intern(obj) if type(obj) is str else obj
+    if type(obj) in (dict, OrderedDict):
+        out = type(obj)((_interned(k), _interned(v)) for k, v in obj.items())
+        if type(obj) is OrderedDict:  # a module's state_dict carries its version in ._metadata
+            out.__dict__.update(_interned(vars(obj)))
+        return out
+    if type(obj) in (list, tuple):
+        return type(obj)(_interned(v) for v in obj)
+    return obj
 
 
 def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = "cpu") -> dict[str, Any]:
@@ -47,7 +66,8 @@ def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = 
         raise CheckpointError(f"{path}: checkpoint file not found")
     try:
         state = torch.load(path, map_location=map_location, weights_only=True)
-    except (RuntimeError, pickle.UnpicklingError, EOFError, zipfile.BadZipFile, ValueError, OSError) as e:
+    except Exception as e:  # noqa: BLE001 - unpickling a file that is no checkpoint raises anything
+        # (KeyError for text, IndexError for a lone "a", "R" or "."): every failure means "not loadable"
         raise CheckpointError(
             f"{path}: cannot load checkpoint ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else 'no detail'}); "
             "the file is truncated, corrupt or holds objects that are not allowed under weights_only=True"
@@ -81,6 +101,10 @@ class CheckpointManager:
         marker = self.dir / LATEST
         if marker.is_file():
             name = marker.read_text(encoding="utf-8").strip()
+            if not name or Path(name).name != name or name in (".", ".."):
+                # a bundle is self-contained: latest names a file beside it, never one elsewhere
+                raise CheckpointError(f"{marker}: names {name!r}, which is not a file in {self.dir}; write the "
+                                      "name of one of its step_*.pt files there (or delete it to use the newest)")
             path = self.dir / name
             if path.is_file():
                 return path

@@ -18,6 +18,7 @@ import torch
 import torch.distributed as dist
 
 from vc.config import ConfigError, device_problem
+from vc.cores import cpu_cores
 
 log = logging.getLogger(__name__)
 
@@ -73,14 +74,6 @@ def init_distributed(device_kind: str) -> DistInfo:
     return info
 
 
-def cpu_cores() -> int:
-    """Cores this process may use (respects taskset/cgroup affinity, unlike ``os.cpu_count``)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
-
-
 def check_device(spec: str, name: str = "device") -> str:
     """``spec`` made concrete before any work starts: ``auto`` -> ``cuda`` when torch sees a GPU,
     else ``cpu``; a spelling that is no device, or a CUDA device torch cannot see, is a
@@ -122,7 +115,8 @@ def _warn_if_busy(threads: int) -> None:
         return
     if threads > 1 and load >= cpu_cores():
         log.warning("the CPU is busy (load average %.1f on %d cores): training with %d threads may be much "
-                    "slower than with 1; set trainer.cpu_threads: 1 (-o trainer.cpu_threads=1) if steps are slow", load, cpu_cores(), threads)
+                    "slower than with 1; set trainer.cpu_threads: 1 (-o trainer.cpu_threads=1) if steps are slow",
+                    load, cpu_cores(), threads)
 
 
 def resolve_amp(mode: str, device: torch.device) -> torch.dtype | None:

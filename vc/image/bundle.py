@@ -19,8 +19,9 @@ from typing import Any, Sequence
 
 from vc.config import ConfigError, from_dict, to_dict
 from vc.errors import VCError
-from vc.fileio import atomic_write_text
+from vc.fileio import atomic_write_text, folder_lock
 from vc.gan import CheckpointManager, GanTask, Trainer, TrainResult
+from vc.gan.runtime import launched_as_main
 from vc.image.labels import LabelSpace
 from vc.registry import IMAGE, bundle_entry
 
@@ -78,10 +79,12 @@ def fit(task: GanTask, cfg: Any, exp: str | os.PathLike, *, resume: bool = False
     """Train ``task`` with ``cfg.trainer`` into the bundle ``exp`` (its bundle files written by
     the model's runner first), from the newest checkpoint with ``resume``."""
     trainer = Trainer(task, cfg.trainer, exp, device=cfg.device, seed=cfg.seed, progress=progress)
-    try:
-        result = trainer.fit(resume=resume, until=until)
-    finally:
-        trainer.close()
+    # one writer per bundle (the model's runner holds it already, over its bundle files too)
+    with folder_lock(exp, "vc-img-train", enabled=launched_as_main()):
+        try:
+            result = trainer.fit(resume=resume, until=until)
+        finally:
+            trainer.close()
     if result.checkpoint is not None:
         log.info("finished at step %d; newest checkpoint %s", result.step, result.checkpoint)
     return result

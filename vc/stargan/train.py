@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from vc.fileio import folder_lock
 from vc.gan import TrainResult
 from vc.gan.runtime import launched_as_main
 from vc.image.bundle import check_new_run, fit
@@ -23,8 +24,9 @@ def train(cfg: StarGANConfig, exp: str | os.PathLike, *, resume: bool = False, u
           progress: bool = True) -> TrainResult:
     """Write the bundle files into ``exp`` and train (or continue training) StarGAN there."""
     exp = Path(exp)
-    existing = check_new_run(exp, resume)
-    train_set = build_dataset(cfg.data, "train")
-    if launched_as_main():
-        write_bundle_meta(exp, cfg, train_set.space, resume=resume and existing is not None)
-    return fit(StarGANTask(cfg, train_set), cfg, exp, resume=resume, until=until, progress=progress)
+    with folder_lock(exp, "vc-img-train", enabled=launched_as_main()):  # one writer per bundle
+        existing = check_new_run(exp, resume)
+        train_set = build_dataset(cfg.data, "train")
+        if launched_as_main():
+            write_bundle_meta(exp, cfg, train_set.space, resume=resume and existing is not None)
+        return fit(StarGANTask(cfg, train_set), cfg, exp, resume=resume, until=until, progress=progress)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from vc.fileio import folder_lock
 from vc.gan import TrainResult
 from vc.gan.runtime import launched_as_main
 from vc.image.bundle import check_new_run, fit
@@ -18,8 +19,9 @@ def train(cfg: StarGANv2Config, exp: str | os.PathLike, *, resume: bool = False,
           progress: bool = True) -> TrainResult:
     """Write the bundle files into ``exp`` and train (or continue training) StarGAN v2 there."""
     exp = Path(exp)
-    check_new_run(exp, resume)
-    train_set = build_domain_set(cfg, "train")
-    if launched_as_main():
-        write_bundle_meta(exp, cfg, train_set, resume=resume)
-    return fit(StarGANv2Task(cfg, train_set), cfg, exp, resume=resume, until=until, progress=progress)
+    with folder_lock(exp, "vc-img-train", enabled=launched_as_main()):  # one writer per bundle
+        check_new_run(exp, resume)
+        train_set = build_domain_set(cfg, "train")
+        if launched_as_main():
+            write_bundle_meta(exp, cfg, train_set, resume=resume)
+        return fit(StarGANv2Task(cfg, train_set), cfg, exp, resume=resume, until=until, progress=progress)

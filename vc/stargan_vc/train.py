@@ -12,7 +12,8 @@ from vc.stargan_vc.bundle import resolve_config, write_bundle
 from vc.stargan_vc.config import StarGANVCConfig
 from vc.stargan_vc.task import StarGANVCTask
 from vc.voice.bundle import BundleError
-from vc.gan.runtime import check_device
+from vc.fileio import folder_lock
+from vc.gan.runtime import check_device, launched_as_main
 
 log = logging.getLogger(__name__)
 
@@ -30,18 +31,20 @@ def train(cfg: StarGANVCConfig, feats: str | os.PathLike, stats_path: str | os.P
     stats = SpeakerStats.load(stats_path)
     resolved = resolve_config(cfg, stats)
     exp = Path(exp)
-    if int(os.environ.get("RANK", "0")) == 0:
-        if not resume and (exp / "checkpoints").is_dir() and any((exp / "checkpoints").glob("step_*.pt")):
-            raise BundleError(f"{exp} already holds a trained model; pass --resume to continue it "
-                              "or choose another --exp")
-        write_bundle(exp, resolved, stats_path, stats)
-    task = StarGANVCTask(resolved, feats, stats, dev_feats, progress=progress)
-    trainer = Trainer(task, resolved.trainer, exp, device=device, seed=resolved.seed,
-                      progress=progress)
-    try:
-        result = trainer.fit(resume=resume, until=until)
-    finally:
-        trainer.close()
+    # one writer per bundle: a second run on this --exp would leave a config that misdescribes the weights
+    with folder_lock(exp, "vc-train", enabled=launched_as_main()):
+        if launched_as_main():
+            if not resume and (exp / "checkpoints").is_dir() and any((exp / "checkpoints").glob("step_*.pt")):
+                raise BundleError(f"{exp} already holds a trained model; pass --resume to continue it "
+                                  "or choose another --exp")
+            write_bundle(exp, resolved, stats_path, stats)
+        task = StarGANVCTask(resolved, feats, stats, dev_feats, progress=progress)
+        trainer = Trainer(task, resolved.trainer, exp, device=device, seed=resolved.seed,
+                          progress=progress)
+        try:
+            result = trainer.fit(resume=resume, until=until)
+        finally:
+            trainer.close()
     if result.checkpoint is not None:  # only the main process writes (and reports) checkpoints
         log.info("finished at step %d; newest checkpoint %s", result.step, result.checkpoint)
     return result

@@ -175,8 +175,11 @@ class SpeakerCorpus:
                          dynamic_ncols=True):
             feats, fcfg = load_features(item.path)
             check_feature_config(fcfg, stats.config, str(item.path))
-            if feats.mcep.shape[0] == 0 or not np.isfinite(feats.mcep).all():
-                raise TrainDataError(f"{item.path}: mcep is empty or holds NaN/inf")
+            if feats.mcep.shape[0] == 0:
+                raise TrainDataError(f"{item.path}: no frames")
+            if problem := feats.nonfinite():  # refused here, not found later as a NaN loss
+                raise TrainDataError(f"{item.path}: features of speaker {item.speaker} hold NaN/inf ({problem}); "
+                                     "re-extract them with vc-extract")
             s = stats.index(item.speaker)
             x = normalize_mcep(feats.mcep, stats, s)
             v = feats.voiced.astype(np.float32)[:, None]  # Features checked that f0 and mcep align
