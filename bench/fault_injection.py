@@ -47,32 +47,14 @@ sys.path.insert(0, str(REPO))
 
 from vc.convert.batch import is_complete  # noqa: E402
 from vc.convert.manifest import read_manifest  # noqa: E402
-from vc.convert.synthetic import speaker_waves  # noqa: E402
+from vc.convert.synthetic import TINY_TRAIN_NET, speaker_waves  # noqa: E402
 from vc.data import DataDir, read_scp  # noqa: E402
 
 SR = 16000
 SPEAKERS = {"spkA": 110.0, "spkB": 160.0, "spkC": 220.0}
 FEATS = {"sample_rate": SR, "mcep_dim": 24}
-TINY_NET = {
-    "generator": [
-        {"channels": 8, "kernel": [3, 9], "stride": [1, 1]},
-        {"channels": 16, "kernel": [4, 8], "stride": [2, 2]},
-        {"channels": 16, "kernel": [4, 8], "stride": [2, 2]},
-        {"channels": 4, "kernel": [None, 5], "stride": [None, 1]},
-    ],
-    "discriminator": [
-        {"channels": 8, "kernel": [3, 9], "stride": [1, 1]},
-        {"channels": 8, "kernel": [3, 8], "stride": [1, 2]},
-        {"channels": 1, "kernel": [None, 5], "stride": [None, 1]},
-    ],
-    "classifier": [
-        {"channels": 8, "kernel": [4, 4], "stride": [2, 2]},
-        {"channels": 8, "kernel": [4, 4], "stride": [2, 2]},
-        {"channels": 0, "kernel": [None, 4], "stride": [None, 2]},
-    ],
-}
 TRAIN = {
-    "net": TINY_NET,
+    "net": TINY_TRAIN_NET,
     "data": {"segment_frames": 32, "batch_size": 4},
     "trainer": {"max_steps": 40, "log_every": 4, "checkpoint_every": 4, "keep_checkpoints": 2, "cpu_threads": 1,
                 "sample_every": 0},

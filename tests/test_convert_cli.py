@@ -17,7 +17,7 @@ from vc.cli.convert import main
 from vc.convert.batch import BatchError, run_batch
 from vc.convert.discovery import MODEL_ENV
 from vc.convert.manifest import read_manifest
-from vc.convert.synthetic import TINY_NET, random_bundle, speaker_waves
+from vc.convert.synthetic import TINY_NET, random_bundle, speaker_waves, write_data_dir
 from vc.data import DataDir
 from vc.features import FeatureConfig
 
@@ -31,15 +31,8 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("cli")
     waves = speaker_waves(SPEAKERS, SR, utts=2, duration=0.5)
     bundle = random_bundle(root / "exp" / "tiny", waves, FeatureConfig(sample_rate=SR, mcep_dim=24), net=TINY_NET)
-    wav_scp, utt2spk = {}, {}
-    for spk, ws in speaker_waves(SPEAKERS, SR, utts=2, duration=0.4, seed=7).items():
-        for i, w in enumerate(ws):
-            utt = f"{spk}_u{i}"
-            path = root / "wav dir" / f"{utt}.wav"  # a space in the path, as data dirs allow
-            path.parent.mkdir(exist_ok=True)
-            sf.write(str(path), w, SR)
-            wav_scp[utt], utt2spk[utt] = str(path), spk
-    DataDir(wav_scp, utt2spk).save(root / "data")
+    # a space in the path, as data dirs allow
+    write_data_dir(speaker_waves(SPEAKERS, SR, utts=2, duration=0.4, seed=7), SR, root / "wav dir", root / "data")
     return {"root": root, "bundle": bundle, "data": root / "data", "wav": root / "wav dir" / "spkA_u0.wav"}
 
 
@@ -217,15 +210,8 @@ def test_batch_failures_are_listed_and_exit_nonzero(setup, tmp_path) -> None:
 def test_batch_killed_midway_resumes_to_the_same_result(setup, tmp_path) -> None:
     """A real SIGKILL in the middle of a batch: what is on disk is complete, and a rerun finishes
     the job with the manifest and audio of an uninterrupted run."""
-    wav_scp, utt2spk = {}, {}
-    for spk, ws in speaker_waves(SPEAKERS, SR, utts=8, duration=1.0, seed=11).items():
-        for i, w in enumerate(ws):
-            utt = f"{spk}_k{i}"
-            path = tmp_path / "wav" / f"{utt}.wav"
-            path.parent.mkdir(exist_ok=True)
-            sf.write(str(path), w, SR)
-            wav_scp[utt], utt2spk[utt] = str(path), spk
-    DataDir(wav_scp, utt2spk).save(tmp_path / "data")
+    write_data_dir(speaker_waves(SPEAKERS, SR, utts=8, duration=1.0, seed=11), SR, tmp_path / "wav", tmp_path / "data",
+                   utt="{spk}_k{i}")
     whole = run_batch(setup["bundle"], tmp_path / "data", tmp_path / "whole", progress=False)
     assert whole.converted == 48 and not whole.failures
 
@@ -247,7 +233,7 @@ def test_batch_killed_midway_resumes_to_the_same_result(setup, tmp_path) -> None
     assert not (out / "manifest.tsv").exists()
     for path in finished:  # every file left is a whole conversion, never a truncated one
         utt = path.stem.split("_to_")[0]
-        assert sf.info(str(path)).frames == sf.info(wav_scp[utt]).frames
+        assert sf.info(str(path)).frames == sf.info(str(tmp_path / "wav" / f"{utt}.wav")).frames
 
     # the killed process may have left its hidden temp file; one an hour old is surely stale
     (out / "wav" / "spkA").mkdir(parents=True, exist_ok=True)

@@ -18,7 +18,7 @@ import soundfile as sf
 
 from vc.audio import AudioError, load_audio
 from vc.convert.converter import ConversionError, Converter, ConverterOptions
-from vc.convert.synthetic import TINY_NET, random_bundle, speaker_waves
+from vc.convert.synthetic import TINY_NET, random_bundle, speaker_waves, write_data_dir
 from vc.data import DataDir, write_scp
 from vc.errors import VCError
 from vc.features import FeatureConfig, Features, SpeakerStats, StatsError
@@ -36,15 +36,7 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("reliability")
     bundle = random_bundle(root / "exp" / "tiny", speaker_waves(SPEAKERS, SR, utts=2, duration=0.5),
                            FeatureConfig(sample_rate=SR, mcep_dim=24), net=TINY_NET)
-    wav_scp, utt2spk = {}, {}
-    for spk, waves in speaker_waves(SPEAKERS, SR, utts=2, duration=0.4, seed=7).items():
-        for i, wave in enumerate(waves):
-            utt = f"{spk}_u{i}"
-            path = root / "wav" / f"{utt}.wav"
-            path.parent.mkdir(exist_ok=True)
-            sf.write(str(path), wave, SR)
-            wav_scp[utt], utt2spk[utt] = str(path), spk
-    DataDir(wav_scp, utt2spk).save(root / "data")
+    write_data_dir(speaker_waves(SPEAKERS, SR, utts=2, duration=0.4, seed=7), SR, root / "wav", root / "data")
     (root / "empty").mkdir()
     (root / "empty" / "wav.scp").write_text("")
     (root / "empty" / "utt2spk").write_text("")

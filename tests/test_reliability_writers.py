@@ -21,7 +21,7 @@ import yaml
 
 from vc.convert.batch import run_batch
 from vc.convert.manifest import ManifestError, ManifestRow, read_manifest, write_manifest
-from vc.convert.synthetic import TINY_NET, random_bundle, speaker_waves
+from vc.convert.synthetic import TINY_NET, random_bundle, speaker_waves, write_data_dir
 from vc.data import DataDir
 from vc.errors import VCError
 from vc.features import FeatureConfig
@@ -135,15 +135,8 @@ def voice(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
                            FeatureConfig(sample_rate=SR, mcep_dim=24), net=TINY_NET)
     out = {"root": root, "bundle": bundle}
     for name, n, duration in (("small", 2, 0.4), ("big", 8, 1.0), ("long", 8, 3.0)):
-        wav_scp, utt2spk = {}, {}
-        for spk, ws in speaker_waves(SPEAKERS, SR, utts=n, duration=duration, seed=7).items():
-            for i, w in enumerate(ws):
-                utt = f"{spk}_u{i:02d}"
-                path = root / f"wav_{name}" / f"{utt}.wav"
-                path.parent.mkdir(exist_ok=True)
-                sf.write(str(path), w, SR)
-                wav_scp[utt], utt2spk[utt] = str(path), spk
-        DataDir(wav_scp, utt2spk).save(root / name)
+        write_data_dir(speaker_waves(SPEAKERS, SR, utts=n, duration=duration, seed=7), SR, root / f"wav_{name}",
+                       root / name, utt="{spk}_u{i:02d}")
         out[name] = root / name
     return out
 

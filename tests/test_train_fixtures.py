@@ -12,26 +12,10 @@ from pathlib import Path
 import numpy as np
 
 from vc.data import write_scp
+from vc.convert.synthetic import TINY_TRAIN_NET
 from vc.features import FeatureConfig, Features, SpeakerStats, load_features, read_feats_scp, save_features
 
-TINY_NET = {
-    "generator": [
-        {"channels": 8, "kernel": [3, 9], "stride": [1, 1]},
-        {"channels": 16, "kernel": [4, 8], "stride": [2, 2]},
-        {"channels": 16, "kernel": [4, 8], "stride": [2, 2]},
-        {"channels": 4, "kernel": [None, 5], "stride": [None, 1]},
-    ],
-    "discriminator": [
-        {"channels": 8, "kernel": [3, 9], "stride": [1, 1]},
-        {"channels": 8, "kernel": [3, 8], "stride": [1, 2]},
-        {"channels": 1, "kernel": [None, 5], "stride": [None, 1]},
-    ],
-    "classifier": [
-        {"channels": 8, "kernel": [4, 4], "stride": [2, 2]},
-        {"channels": 8, "kernel": [4, 4], "stride": [2, 2]},
-        {"channels": 0, "kernel": [None, 4], "stride": [None, 2]},
-    ],
-}
+TINY_NET = TINY_TRAIN_NET
 
 
 def tiny_config(**sections) -> dict:

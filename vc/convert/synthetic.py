@@ -23,6 +23,27 @@ TINY_NET: dict[str, Any] = {"generator": [
     {"channels": 4, "kernel": [None, 5], "stride": [None, 1]},
 ]}
 
+#: A whole StarGAN-VC ``net:`` section (G, D and C) small enough for tests and benchmarks to train
+#: in seconds on a CPU.
+TINY_TRAIN_NET: dict[str, Any] = {
+    "generator": [
+        {"channels": 8, "kernel": [3, 9], "stride": [1, 1]},
+        {"channels": 16, "kernel": [4, 8], "stride": [2, 2]},
+        {"channels": 16, "kernel": [4, 8], "stride": [2, 2]},
+        {"channels": 4, "kernel": [None, 5], "stride": [None, 1]},
+    ],
+    "discriminator": [
+        {"channels": 8, "kernel": [3, 9], "stride": [1, 1]},
+        {"channels": 8, "kernel": [3, 8], "stride": [1, 2]},
+        {"channels": 1, "kernel": [None, 5], "stride": [None, 1]},
+    ],
+    "classifier": [
+        {"channels": 8, "kernel": [4, 4], "stride": [2, 2]},
+        {"channels": 8, "kernel": [4, 4], "stride": [2, 2]},
+        {"channels": 0, "kernel": [None, 4], "stride": [None, 2]},
+    ],
+}
+
 
 def speaker_waves(f0_by_speaker: Mapping[str, float], sample_rate: int, *, utts: int = 2, duration: float = 0.8,
                   seed: int = 0) -> dict[str, list[np.ndarray]]:
@@ -39,6 +60,26 @@ def speaker_waves(f0_by_speaker: Mapping[str, float], sample_rate: int, *, utts:
                                 vowels=vowels[u % len(vowels)], seed=seed + 100 * k + u)[0]
                     for u in range(utts)]
     return out
+
+
+def write_data_dir(waves: Mapping[str, Sequence[np.ndarray]], sample_rate: int, wav_dir: str | os.PathLike,
+                   data_dir: str | os.PathLike, utt: str = "{spk}_u{i}") -> Path:
+    """Write ``speaker -> waves`` as WAV files under ``wav_dir`` and a Kaldi data dir listing them
+    at ``data_dir`` (utterance ids from the ``utt`` format, with ``spk`` and ``i``)."""
+    import soundfile as sf
+
+    from vc.data import DataDir
+
+    wav_scp, utt2spk = {}, {}
+    Path(wav_dir).mkdir(parents=True, exist_ok=True)
+    for spk, ws in waves.items():
+        for i, w in enumerate(ws):
+            name = utt.format(spk=spk, i=i)
+            path = Path(wav_dir) / f"{name}.wav"
+            sf.write(str(path), w, sample_rate)
+            wav_scp[name], utt2spk[name] = str(path), spk
+    DataDir(wav_scp, utt2spk).save(data_dir)
+    return Path(data_dir)
 
 
 def random_bundle(exp_dir: str | os.PathLike, waves: Mapping[str, Sequence[np.ndarray]], features: FeatureConfig,
