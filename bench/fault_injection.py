@@ -48,6 +48,7 @@ sys.path.insert(0, str(REPO))
 from vc.convert.batch import is_complete  # noqa: E402
 from vc.convert.manifest import read_manifest  # noqa: E402
 from vc.convert.synthetic import TINY_TRAIN_NET, speaker_waves  # noqa: E402
+from vc.workers import session_processes  # noqa: E402
 from vc.data import DataDir, read_scp  # noqa: E402
 
 SR = 16000
@@ -65,21 +66,6 @@ TRAIN = {
 
 def cli(name: str, *args: str | Path) -> list[str]:
     return [sys.executable, "-m", f"vc.cli.{name}", *map(str, args)]
-
-
-def session(sid: int) -> list[int]:
-    """Live processes of session ``sid`` (each stage runs in a session of its own)."""
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            fields = stat[stat.rindex(")") + 2:].split()
-            if int(fields[3]) == sid and fields[0] != "Z":
-                pids.append(int(entry.name))
-    return pids
 
 
 def reference(cmd: list[str], what: str, progress: Callable[[Path], int], out: Path) -> tuple[float, float, int]:
@@ -145,9 +131,9 @@ def inject(tally: Tally, kills: int, rng: random.Random, first: float, final: in
         tally.kills += 1
         tally.early += not had_output
         deadline = time.monotonic() + 5.0
-        while session(proc.pid) and time.monotonic() < deadline:
+        while session_processes(proc.pid) and time.monotonic() < deadline:
             time.sleep(0.05)
-        left = session(proc.pid)
+        left = session_processes(proc.pid)
         if left:
             tally.orphans += len(left)
             tally.problems.append(f"{out.name}: {len(left)} process(es) outlived their parent")

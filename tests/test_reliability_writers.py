@@ -21,6 +21,7 @@ import yaml
 
 from vc.convert.batch import run_batch
 from vc.convert.manifest import ManifestError, ManifestRow, read_manifest, write_manifest
+from vc.workers import session_processes
 from vc.convert.synthetic import TINY_NET, random_bundle, speaker_waves, write_data_dir
 from vc.data import DataDir
 from vc.errors import VCError
@@ -56,22 +57,6 @@ def held(folder: Path, what: str = "vc-train", shard: int | None = None) -> Iter
         proc.stdout.close()
 
 
-def _session(sid: int) -> list[int]:
-    """PIDs of the live (not zombie) processes of session ``sid``."""
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        fields = stat[stat.rindex(")") + 2:].split()
-        if int(fields[3]) == sid and fields[0] != "Z":
-            pids.append(int(entry.name))
-    return pids
-
-
 def _wait_until(cond, timeout: float, step: float = 0.05) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -82,7 +67,7 @@ def _wait_until(cond, timeout: float, step: float = 0.05) -> bool:
 
 
 def _reap_session(proc: subprocess.Popen) -> None:
-    for pid in _session(proc.pid):
+    for pid in session_processes(proc.pid):
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
     proc.wait()
@@ -228,11 +213,11 @@ def test_sigkilled_parent_takes_its_pool_workers_along(pool) -> None:
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         # parent + 2 workers (+ the fork server for extraction), all started and at work
-        assert _wait_until(lambda: len(_session(proc.pid)) >= 3 + (pool == "extract"), 60)
+        assert _wait_until(lambda: len(session_processes(proc.pid)) >= 3 + (pool == "extract"), 60)
         time.sleep(1.0)
         proc.kill()
         proc.wait()
-        assert _wait_until(lambda: not _session(proc.pid), 10), f"left running: {_session(proc.pid)}"
+        assert _wait_until(lambda: not session_processes(proc.pid), 10), f"left running: {session_processes(proc.pid)}"
     finally:
         _reap_session(proc)
 
@@ -255,7 +240,7 @@ def test_sigkilled_batch_conversion_takes_its_workers_along(voice, tmp_path) -> 
         assert proc.poll() is None, "finished before it could be killed"
         proc.kill()
         proc.wait()
-        assert _wait_until(lambda: not _session(proc.pid), 2), f"left running: {_session(proc.pid)}"
+        assert _wait_until(lambda: not session_processes(proc.pid), 2), f"left running: {session_processes(proc.pid)}"
         left = len(_outputs(out))
         time.sleep(1.0)
         assert len(_outputs(out)) == left < 48  # nothing writes there any more
@@ -276,7 +261,7 @@ def test_ctrl_c_during_batch_conversion_says_how_far_it_got(voice, tmp_path) -> 
         assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
         line = [ln for ln in err.splitlines() if "interrupted" in ln]
         assert len(line) == 1 and "of 48 conversion(s) done" in line[0] and "run the same command again" in line[0]
-        assert _wait_until(lambda: not _session(proc.pid), 10)
+        assert _wait_until(lambda: not session_processes(proc.pid), 10)
     finally:
         _reap_session(proc)
     done = len(_outputs(out))

@@ -63,3 +63,22 @@ def parent_gone() -> bool:
     if _parent_pid is None:
         return False
     return os.getppid() != _parent_pid or (_parent is not None and not _parent.is_alive())
+
+
+def session_processes(sid: int) -> list[int]:
+    """PIDs of the live (not zombie) processes of session ``sid`` (Linux ``/proc``): what a job
+    started with ``start_new_session=True`` still has running, for the checks that no worker
+    outlives its parent (tests, bench/fault_injection.py)."""
+    pids = []
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(os.path.join(entry.path, "stat"), encoding="utf-8") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2:].split()
+        if int(fields[3]) == sid and fields[0] != "Z":
+            pids.append(int(entry.name))
+    return pids
